@@ -1,0 +1,1 @@
+"""Mechanisms shared by the Taskwire services; no domain rules live here."""

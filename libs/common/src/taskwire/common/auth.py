@@ -1,0 +1,130 @@
+"""JWT verification and the FastAPI dependency that yields the caller.
+
+The algorithm comes from configuration, never from the token header, so an `alg: none` or an
+HS256 token signed with a public key is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+import jwt
+from fastapi import Depends, Request
+
+from taskwire.common.errors import Unauthenticated
+from taskwire.common.settings import CommonSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated user and the profile their token carries."""
+
+    user_id: UUID
+    email: str
+    name: str
+    picture: str | None = None
+
+
+class TokenVerifier:
+    def __init__(self, settings: CommonSettings) -> None:
+        self._algorithm = settings.jwt_algorithm
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+        self._leeway = settings.jwt_leeway_seconds
+        self._secret = settings.jwt_secret.get_secret_value()
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=600)
+            if settings.jwt_algorithm == "RS256" and settings.jwks_url
+            else None
+        )
+
+    async def verify(self, token: str) -> Caller:
+        key: Any = self._secret
+        if self._jwks is not None:
+            try:
+                # PyJWKClient fetches over blocking HTTP (cached afterwards): keep it off the loop.
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated(f"token signing key not found: {exc}") from exc
+            key = signing_key.key
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "sub", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("token has expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        return _caller_from(claims)
+
+
+def _caller_from(claims: dict[str, Any]) -> Caller:
+    try:
+        user_id = UUID(str(claims["sub"]))
+    except ValueError as exc:
+        raise Unauthenticated("token subject must be a UUID") from exc
+    email = claims.get("email")
+    if not isinstance(email, str) or not email:
+        raise Unauthenticated("token has no email claim")
+    name = claims.get("name")
+    picture = claims.get("picture")
+    return Caller(
+        user_id=user_id,
+        email=email,
+        name=name if isinstance(name, str) and name else email,
+        picture=picture if isinstance(picture, str) else None,
+    )
+
+
+def mint_token(
+    settings: CommonSettings,
+    user_id: UUID,
+    email: str,
+    name: str,
+    *,
+    picture: str | None = None,
+    ttl: timedelta = timedelta(hours=12),
+) -> str:
+    """Sign a development token (HS256 only: production tokens come from the identity provider)."""
+    if settings.jwt_algorithm != "HS256":
+        raise ValueError("development tokens can only be minted with TASKWIRE_JWT_ALGORITHM=HS256")
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": str(user_id),
+        "email": email,
+        "name": name,
+        "aud": settings.jwt_audience,
+        "iss": settings.jwt_issuer,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if picture:
+        claims["picture"] = picture
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("missing Authorization header")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+async def current_caller(request: Request) -> Caller:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(bearer_token(request.headers.get("authorization")))
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -1,0 +1,171 @@
+"""Runs a handler per consumed event inside a transaction, and acks only after it commits.
+
+Acknowledgement policy, explicitly:
+- handled and committed            -> ack
+- unparseable envelope             -> dead-lettered at once with the reason, then ack
+- handler raised                   -> nack and requeue; after `delivery_limit` attempts it is
+                                      dead-lettered with the reason, then ack
+- the database is unreachable      -> retried in place with backoff (not the message's fault)
+- the process dies before the ack  -> the broker redelivers; handlers are idempotent by version
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+import asyncpg
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, ConsumerTag
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
+
+from taskwire.common.broker import Broker, QueueSpec
+from taskwire.common.db import UnitOfWork
+from taskwire.common.events import Envelope, EventDecodeError, decode
+
+log = logging.getLogger(__name__)
+
+UowT = TypeVar("UowT", bound=UnitOfWork)
+Handler = Callable[[UowT, Envelope], Awaitable[None]]
+
+REASON_HEADER = "x-taskwire-reason"
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, OperationalError | InterfaceError | OSError | asyncpg.CannotConnectNowError
+    )
+
+
+class Consumer(Generic[UowT]):
+    def __init__(
+        self,
+        broker: Broker,
+        spec: QueueSpec,
+        handler: Handler[UowT],
+        unit_of_work: Callable[[], UowT],
+        *,
+        prefetch: int = 64,
+    ) -> None:
+        self.broker = broker
+        self.spec = spec
+        self.handler = handler
+        self.unit_of_work = unit_of_work
+        self.prefetch = prefetch
+        self.handled = 0
+        self.dead_lettered = 0
+        self._channel: AbstractRobustChannel | None = None
+        self._tag: ConsumerTag | None = None
+
+    async def start(self) -> None:
+        self._channel = await self.broker.channel(prefetch=self.prefetch)
+        queue = await self.broker.declare_queue(self.spec, self._channel)
+        self._tag = await queue.consume(self._on_message)
+        log.info("consuming %s (%s)", self.spec.name, ", ".join(self.spec.bindings))
+
+    async def stop(self) -> None:
+        channel, self._channel = self._channel, None
+        if channel is not None and not channel.is_closed:
+            with contextlib.suppress(Exception):
+                await channel.close()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = decode(message.body)
+        except EventDecodeError as exc:
+            await self._dead_letter(message, str(exc))
+            return
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_is_transient),
+                wait=wait_exponential(multiplier=0.1, max=5.0),
+                before_sleep=lambda s: log.warning(
+                    "database unavailable while handling %s: %s",
+                    envelope.type,
+                    s.outcome.exception() if s.outcome else "?",
+                ),
+            ):
+                with attempt:
+                    await self._apply(envelope)
+        except Exception as exc:
+            await self._failed(message, envelope, exc)
+            return
+        self.handled += 1
+        await _settle(message.ack())
+
+    async def _apply(self, envelope: Envelope) -> None:
+        async with self.unit_of_work() as uow:
+            await self.handler(uow, envelope)
+            await uow.commit()
+
+    async def _failed(
+        self, message: AbstractIncomingMessage, envelope: Envelope, exc: Exception
+    ) -> None:
+        attempts = _delivery_count(message) + 1
+        reason = f"{type(exc).__name__}: {exc}"
+        if attempts >= self.spec.delivery_limit:
+            log.error(
+                "giving up on %s %s after %d attempts: %s",
+                envelope.type,
+                envelope.id,
+                attempts,
+                reason,
+            )
+            await self._dead_letter(message, reason)
+            return
+        log.warning(
+            "%s %s failed (attempt %d of %d): %s",
+            envelope.type,
+            envelope.id,
+            attempts,
+            self.spec.delivery_limit,
+            reason,
+        )
+        # A short pause keeps a failing message from spinning hot through the queue.
+        await asyncio.sleep(min(0.05 * 2**attempts, 2.0))
+        await _settle(message.nack(requeue=True))
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        headers = dict(message.headers or {})
+        headers.update(
+            {
+                REASON_HEADER: reason[:1000],
+                "x-taskwire-queue": self.spec.name,
+                "x-taskwire-failed-at": datetime.now(UTC).isoformat(),
+            }
+        )
+        properties = {
+            "message_id": message.message_id,
+            "content_type": message.content_type,
+            "type": message.routing_key,
+        }
+        try:
+            await self.broker.publish_to_dead_letters(
+                self.spec.name, message.body, headers, properties
+            )
+        except Exception:
+            log.exception("could not dead-letter a message from %s; requeueing it", self.spec.name)
+            await _settle(message.nack(requeue=True))
+            return
+        self.dead_lettered += 1
+        log.error("dead-lettered a message from %s: %s", self.spec.name, reason)
+        await _settle(message.ack())
+
+
+def _delivery_count(message: AbstractIncomingMessage) -> int:
+    value = (message.headers or {}).get("x-delivery-count", 0)
+    return value if isinstance(value, int) else 0
+
+
+async def _settle(settlement: Awaitable[None]) -> None:
+    # After a connection loss the delivery tag is void; the broker redelivers the message.
+    try:
+        await settlement
+    except Exception as exc:
+        log.warning("could not settle a delivery (it will be redelivered): %r", exc)

@@ -1,0 +1,93 @@
+"""Async SQLAlchemy on asyncpg, and a unit of work that rolls back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from taskwire.common.settings import CommonSettings
+
+
+def create_engine(settings: CommonSettings, **overrides: Any) -> AsyncEngine:
+    options: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_pre_ping": settings.db_pool_pre_ping,
+        "pool_recycle": settings.db_pool_recycle_seconds,
+        "connect_args": {
+            "server_settings": {
+                "application_name": settings.service_name,
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+            }
+        },
+    }
+    options.update(overrides)
+    return create_async_engine(settings.database_url, **options)
+
+
+def asyncpg_dsn(database_url: str | URL) -> str:
+    """The plain libpq DSN asyncpg understands, from a SQLAlchemy URL."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class UnitOfWork:
+    """One transaction per use case.
+
+    Leaving the block without `commit()` rolls everything back, including the outbox rows, so an
+    error can never leave an entity written without its event or an event without its entity.
+    Hooks registered with `after_commit` run only once the commit has succeeded.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[AsyncConnection], Any]] = []
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside its `async with` block")
+        return self._conn
+
+    def before_commit(self, hook: Callable[[AsyncConnection], Any]) -> None:
+        """Run `await hook(connection)` inside the transaction, just before it commits."""
+        self._before_commit.append(hook)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._after_commit.append(hook)
+
+    async def commit(self) -> None:
+        conn = self.connection
+        for before in self._before_commit:
+            await before(conn)
+        self._before_commit.clear()
+        await conn.commit()
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()

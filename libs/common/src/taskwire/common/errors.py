@@ -1,0 +1,186 @@
+"""Every error answers `application/problem+json` (RFC 9457) with a stable `type`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:taskwire:problem:"
+
+
+class Problem(Exception):
+    """An error a client can act on. Subclasses fix the status and the stable `type` slug."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class BadRequest(Problem):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthenticated(Problem):
+    status, slug, title = 401, "unauthenticated", "Authentication required"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(Problem):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class Unprocessable(Problem):
+    status, slug, title = 422, "unprocessable", "Unprocessable request"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+_SLUG_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "unprocessable",
+    428: "precondition-required",
+    429: "too-many-requests",
+}
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extensions)
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(
+        exc.status, exc.slug, exc.title, exc.detail, request.url.path, headers, **exc.extensions
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"])
+    return problem_response(
+        422,
+        "validation",
+        "Request validation failed",
+        f"{where}: {first['msg']}" if where else str(first["msg"]),
+        request.url.path,
+        errors=errors,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = _SLUG_BY_STATUS.get(exc.status_code, "error")
+    title = slug.replace("-", " ").capitalize()
+    return problem_response(
+        exc.status_code, slug, title, str(exc.detail), request.url.path, dict(exc.headers or {})
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+
+
+class BodySizeLimit:
+    """Refuse bodies over `max_bytes` with 413 before the application reads them.
+
+    Content-Length is checked up front; chunked bodies are counted as they stream in.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        received = 0
+        limit = self.max_bytes
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            PayloadTooLarge.slug,
+            PayloadTooLarge.title,
+            f"request body exceeds {self.max_bytes} bytes",
+            scope.get("path"),
+        )
+        await response(scope, receive, send)

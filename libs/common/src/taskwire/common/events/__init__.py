@@ -1,0 +1,12 @@
+"""The event envelope of DESIGN.md section 3, its encoding, and the typed contracts per producer."""
+
+from taskwire.common.events.envelope import (
+    Envelope,
+    EventDecodeError,
+    Subject,
+    decode,
+    encode,
+    new_event,
+)
+
+__all__ = ["Envelope", "EventDecodeError", "Subject", "decode", "encode", "new_event"]

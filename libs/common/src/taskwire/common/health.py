@@ -1,0 +1,57 @@
+"""`/livez` (the process answers) and `/readyz` (each dependency the service needs answers)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import ORJSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskwire.common.broker import Broker
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def database_check(engine: AsyncEngine) -> ReadinessCheck:
+    async def check() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    return check
+
+
+def broker_check(broker: Broker) -> ReadinessCheck:
+    async def check() -> None:
+        if not broker.is_connected:
+            raise ConnectionError("not connected to the broker")
+
+    return check
+
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/livez")
+async def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> ORJSONResponse:
+    checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
+    results = await asyncio.gather(
+        *(asyncio.wait_for(check(), timeout=2.0) for check in checks.values()),
+        return_exceptions=True,
+    )
+    report = {
+        name: "ok" if not isinstance(result, BaseException) else f"failing: {result!r}"
+        for name, result in zip(checks, results, strict=True)
+    }
+    ready = all(value == "ok" for value in report.values())
+    return ORJSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": report},
+        status_code=200 if ready else 503,
+    )

@@ -1,0 +1,185 @@
+"""The outbox relay: publishes committed events with confirms, in commit order, one leader at once.
+
+Leadership is a session-level Postgres advisory lock held by the relay's own connection. A standby
+blocks in `pg_advisory_lock` and takes over the moment the leader's session ends (process death,
+lost connection) or the leader lets go because it cannot reach the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import orjson
+
+from taskwire.common.broker import Broker, OutgoingMessage, Unroutable
+from taskwire.common.outbox import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    dsn: str
+    service: str
+    table: str = "outbox"
+    batch_size: int = 200
+    poll_seconds: float = 5.0
+    retention_seconds: int = 86_400
+    cleanup_every_seconds: float = 60.0
+    broker_grace_seconds: float = 5.0
+    lock_key: int | None = None
+
+    @property
+    def advisory_key(self) -> int:
+        if self.lock_key is not None:
+            return self.lock_key
+        return zlib.crc32(f"taskwire.outbox.{self.service}.{self.table}".encode())
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+class OutboxRelay:
+    def __init__(self, config: RelayConfig, broker: Broker, wakeup: asyncio.Event | None = None):
+        self.config = config
+        self.broker = broker
+        self.wakeup = wakeup or asyncio.Event()
+        self.is_leader = False
+        self.published = 0
+        self._t = config.table
+
+    async def run(self) -> None:
+        """Contend for leadership and relay while leader; never returns until cancelled."""
+        backoff = 0.2
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(
+                    self.config.dsn,
+                    server_settings={"application_name": f"{self.config.service}-relay"},
+                )
+                await conn.execute("SET statement_timeout = 0")
+                await conn.execute("SELECT pg_advisory_lock($1)", self.config.advisory_key)
+                self.is_leader = True
+                log.info("outbox relay for %s is now the leader", self.config.service)
+                await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                backoff = 0.2
+                await self._lead(conn)
+            except BrokerUnavailable as exc:
+                log.warning("relay stepping down: %s; will contend again once it answers", exc)
+                await self._release(conn)
+                await self.broker.wait_connected()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("relay lost its database session (%s); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                self.is_leader = False
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(conn.close(timeout=2))
+
+    def _on_notify(self, *_: Any) -> None:
+        self.wakeup.set()
+
+    async def _release(self, conn: asyncpg.Connection | None) -> None:
+        self.is_leader = False
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await conn.execute("SELECT pg_advisory_unlock($1)", self.config.advisory_key)
+
+    async def _lead(self, conn: asyncpg.Connection) -> None:
+        loop = asyncio.get_running_loop()
+        next_cleanup = loop.time()
+        while True:
+            self.wakeup.clear()
+            sent = await self._relay_batch(conn)
+            if loop.time() >= next_cleanup:
+                await self._delete_published(conn)
+                next_cleanup = loop.time() + self.config.cleanup_every_seconds
+            if sent < self.config.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), self.config.poll_seconds)
+
+    async def _relay_batch(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            f"""SELECT seq, id, routing_key, payload, headers, attempts FROM {self._t}
+                WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                ORDER BY seq LIMIT $1""",
+            self.config.batch_size,
+        )
+        if not rows:
+            return 0
+        await self._wait_for_broker()
+        messages = [
+            OutgoingMessage(
+                routing_key=row["routing_key"],
+                body=row["payload"],
+                message_id=str(row["id"]),
+                headers=orjson.loads(row["headers"]),
+            )
+            for row in rows
+        ]
+        try:
+            outcomes = await self.broker.publish(messages)
+        except ConnectionError as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        confirmed = [row["seq"] for row, err in zip(rows, outcomes, strict=True) if err is None]
+        if confirmed:
+            await conn.execute(
+                f"UPDATE {self._t} SET published_at = now() WHERE seq = ANY($1::bigint[])",
+                confirmed,
+            )
+            self.published += len(confirmed)
+        failed = [(row, err) for row, err in zip(rows, outcomes, strict=True) if err is not None]
+        for row, err in failed:
+            await self._defer(conn, row, err)
+        if failed and not any(isinstance(err, Unroutable) for _, err in failed):
+            raise BrokerUnavailable(f"{len(failed)} publishes failed: {failed[0][1]!r}")
+        return len(rows)
+
+    async def _wait_for_broker(self) -> None:
+        try:
+            await self.broker.wait_connected(timeout=self.config.broker_grace_seconds)
+        except TimeoutError as exc:
+            raise BrokerUnavailable(
+                f"broker unreachable for {self.config.broker_grace_seconds}s"
+            ) from exc
+
+    async def _defer(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, err: BaseException
+    ) -> None:
+        # An unroutable event is kept and retried with a growing delay, never marked published:
+        # the queue that should take it may not be declared yet.
+        delay = min(0.5 * 2 ** row["attempts"], 60.0)
+        log.warning(
+            "event %s (%s) not published, retrying in %.1fs: %r",
+            row["id"],
+            row["routing_key"],
+            delay,
+            err,
+        )
+        await conn.execute(
+            f"""UPDATE {self._t} SET attempts = attempts + 1, last_error = $2,
+                next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1""",
+            row["seq"],
+            repr(err)[:500],
+            delay,
+        )
+
+    async def _delete_published(self, conn: asyncpg.Connection) -> None:
+        deleted = await conn.execute(
+            f"""DELETE FROM {self._t} WHERE seq IN (
+                    SELECT seq FROM {self._t}
+                    WHERE published_at < now() - make_interval(secs => $1) LIMIT 10000)""",
+            float(self.config.retention_seconds),
+        )
+        if deleted != "DELETE 0":
+            log.info("outbox cleanup: %s", deleted)

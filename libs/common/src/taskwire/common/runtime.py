@@ -1,0 +1,145 @@
+"""What every service runs besides its routes: the engine, the broker, the relay and consumers.
+
+The HTTP API never waits for the broker: the broker connects in the background, so writes are
+accepted (and their events kept in the outbox) while RabbitMQ is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from sqlalchemy import Table
+
+from taskwire.common.auth import TokenVerifier
+from taskwire.common.broker import Broker, QueueSpec
+from taskwire.common.consumer import Consumer, Handler
+from taskwire.common.db import asyncpg_dsn, create_engine
+from taskwire.common.errors import BodySizeLimit, install_problem_handlers
+from taskwire.common.health import broker_check, database_check
+from taskwire.common.health import router as health_router
+from taskwire.common.outbox import EventUnitOfWork, Outbox
+from taskwire.common.relay import OutboxRelay, RelayConfig
+from taskwire.common.settings import CommonSettings
+from taskwire.common.telemetry import setup_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A queue this service consumes and the handler applied to each of its events."""
+
+    queue: str
+    bindings: tuple[str, ...]
+    handler: Handler[EventUnitOfWork]
+
+
+@dataclass
+class ServiceRuntime:
+    settings: CommonSettings
+    outbox_table: Table
+    subscriptions: list[Subscription] = field(default_factory=list)
+    run_relay: bool = True
+
+    def __post_init__(self) -> None:
+        setup_tracing(self.settings.service_name)
+        self.engine = create_engine(self.settings)
+        self.outbox = Outbox(self.outbox_table)
+        self.broker = Broker(
+            self.settings.amqp_url,
+            self.settings.exchange,
+            self.settings.dead_letter_exchange,
+            connection_name=self.settings.service_name,
+        )
+        s = self.settings
+        self.relay = OutboxRelay(
+            RelayConfig(
+                dsn=asyncpg_dsn(s.database_url),
+                service=s.service_name,
+                table=self.outbox_table.name,
+                batch_size=s.outbox_batch_size,
+                poll_seconds=s.outbox_poll_seconds,
+                retention_seconds=s.outbox_retention_seconds,
+                lock_key=s.outbox_lock_key,
+            ),
+            self.broker,
+            wakeup=self.outbox.committed,
+        )
+        self.consumers = [
+            Consumer(
+                self.broker,
+                QueueSpec(sub.queue, sub.bindings, s.consumer_delivery_limit),
+                sub.handler,
+                self.unit_of_work,
+                prefetch=s.consumer_prefetch,
+            )
+            for sub in self.subscriptions
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def unit_of_work(self) -> EventUnitOfWork:
+        return EventUnitOfWork(self.engine, self.outbox)
+
+    async def start(self) -> None:
+        self._spawn(self._connect_and_consume(), "broker")
+        if self.run_relay:
+            self._spawn(self.relay.run(), "relay")
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for consumer in self.consumers:
+            await consumer.stop()
+        await self.broker.close()
+        await self.engine.dispose()
+
+    async def _connect_and_consume(self) -> None:
+        await self.broker.connect()
+        for consumer in self.consumers:
+            await consumer.start()
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s background task %r died", self.settings.service_name, name)
+                raise
+
+        self._tasks.append(
+            asyncio.create_task(guarded(), name=f"{self.settings.service_name}.{name}")
+        )
+
+    def install(self, app: FastAPI) -> None:
+        """Wire the shared HTTP pieces: problem+json errors, body limit, health, auth."""
+        install_problem_handlers(app)
+        app.add_middleware(BodySizeLimit, max_bytes=self.settings.max_body_bytes)
+        app.include_router(health_router)
+        app.state.runtime = self
+        app.state.token_verifier = TokenVerifier(self.settings)
+        app.state.readiness_checks = {
+            "database": database_check(self.engine),
+            "broker": broker_check(self.broker),
+        }
+
+    def lifespan(self) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        return lifespan

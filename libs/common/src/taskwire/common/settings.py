@@ -1,0 +1,122 @@
+"""Typed configuration: one name per setting across the system (DESIGN.md section 5).
+
+System-wide settings (`TASKWIRE_AMQP_URL`, `TASKWIRE_JWT_*`, ...) keep their global name in every
+service; per-service settings (`database_url`, `port`, pool sizes) take the service's prefix, e.g.
+`TASKWIRE_PROJECTS_DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, Self, TypeVar
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "taskwire-development-secret-change-me-0123456789"
+
+
+def _global(name: str) -> AliasChoices:
+    """Read a setting from its one system-wide name, whatever the service's prefix."""
+    return AliasChoices(f"TASKWIRE_{name.upper()}", name)
+
+
+class CommonSettings(BaseSettings):
+    """What every service needs. Subclasses set `env_prefix` to `TASKWIRE_<SERVICE>_`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TASKWIRE_", extra="ignore", validate_by_name=True, frozen=True
+    )
+
+    service_name: str = "taskwire"
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=_global("environment")
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/taskwire"
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
+    db_pool_pre_ping: bool = True
+    db_pool_recycle_seconds: int = Field(1800, ge=-1)
+    db_statement_timeout_ms: int = Field(15_000, ge=0)
+
+    amqp_url: str = Field(
+        "amqp://guest:guest@127.0.0.1:5672/", validation_alias=_global("amqp_url")
+    )
+    exchange: str = Field("taskwire.events", validation_alias=_global("exchange"))
+    dead_letter_exchange: str = Field(
+        "taskwire.dlx", validation_alias=_global("dead_letter_exchange")
+    )
+    consumer_prefetch: int = Field(64, ge=1, le=10_000)
+    consumer_delivery_limit: int = Field(5, ge=1, le=100)
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_global("redis_url"))
+    redis_key_prefix: str = Field("taskwire:", validation_alias=_global("redis_key_prefix"))
+
+    jwt_secret: SecretStr = Field(
+        SecretStr(DEVELOPMENT_JWT_SECRET), validation_alias=_global("jwt_secret")
+    )
+    jwt_algorithm: Literal["HS256", "RS256"] = Field(
+        "HS256", validation_alias=_global("jwt_algorithm")
+    )
+    jwt_audience: str = Field("taskwire", validation_alias=_global("jwt_audience"))
+    jwt_issuer: str = Field("taskwire", validation_alias=_global("jwt_issuer"))
+    jwks_url: str | None = Field(None, validation_alias=_global("jwks_url"))
+    jwt_leeway_seconds: int = Field(
+        30, ge=0, le=300, validation_alias=_global("jwt_leeway_seconds")
+    )
+
+    otlp_endpoint: str | None = Field(None, validation_alias=_global("otlp_endpoint"))
+
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    outbox_poll_seconds: float = Field(5.0, gt=0)
+    outbox_batch_size: int = Field(200, ge=1, le=10_000)
+    outbox_retention_seconds: int = Field(86_400, ge=0)
+    outbox_lock_key: int | None = None
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Self:
+        if not self.database_url.startswith("postgresql+asyncpg://"):
+            raise ValueError(
+                f"database_url must start with postgresql+asyncpg:// (got {self.database_url!r})"
+            )
+        if self.jwt_algorithm == "RS256" and not self.jwks_url:
+            raise ValueError("TASKWIRE_JWKS_URL is required when TASKWIRE_JWT_ALGORITHM=RS256")
+        if self.jwt_algorithm == "HS256":
+            secret = self.jwt_secret.get_secret_value()
+            if self.environment == "production" and secret == DEVELOPMENT_JWT_SECRET:
+                raise ValueError(
+                    "TASKWIRE_JWT_SECRET is the development default; set a secret of your own "
+                    "outside development"
+                )
+            if len(secret) < 32:
+                raise ValueError("TASKWIRE_JWT_SECRET must be at least 32 characters for HS256")
+        return self
+
+
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Build settings from the environment; on a bad value, exit naming each offending variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        prefix = cls.model_config.get("env_prefix", "")
+        lines = [f"{cls.__name__}: invalid configuration"]
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            field = loc[0] if loc else ""
+            name = _env_name(cls, field, prefix) if field else "(settings)"
+            lines.append(f"  {name}: {err['msg']}")
+        sys.exit("\n".join(lines))
+
+
+def _env_name(cls: type[CommonSettings], field: str, prefix: str) -> str:
+    info = cls.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        first = info.validation_alias.choices[0]
+        return first if isinstance(first, str) else field
+    return f"{prefix}{field}".upper()

@@ -1,0 +1,55 @@
+"""Fixtures on real infrastructure; every test gets its own database, exchange names and key prefix."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from tests.support.databases import create_database, drop_database
+from tests.support.infra import Infra, provide_infra
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    with provide_infra() as found:
+        yield found
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short, unique suffix for this test's databases, exchanges, queues and keys."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def exchange_names(unique: str) -> tuple[str, str]:
+    return f"taskwire.events.t{unique}", f"taskwire.dlx.t{unique}"
+
+
+@pytest.fixture
+async def empty_database(infra: Infra, unique: str) -> AsyncIterator[str]:
+    name = f"tw_test_{unique}"
+    url = await create_database(infra.postgres_admin_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(infra.postgres_admin_url, name)
+
+
+@pytest.fixture
+async def amqp(
+    infra: Infra, exchange_names: tuple[str, str]
+) -> AsyncIterator[AbstractRobustConnection]:
+    """A connection of the test's own; the test's exchanges are deleted afterwards."""
+    connection = await aio_pika.connect_robust(infra.amqp_url)
+    try:
+        yield connection
+    finally:
+        channel = await connection.channel()
+        for name in exchange_names:
+            await channel.exchange_delete(name)
+        await connection.close()

@@ -1,0 +1,51 @@
+"""A test's own view of the broker: a tap queue bound to its private exchange."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from taskwire.common.events import Envelope, decode
+
+
+@dataclass
+class EventTap:
+    """Reads what a test's exchange routes to a private, exclusive queue."""
+
+    messages: asyncio.Queue[AbstractIncomingMessage] = field(default_factory=asyncio.Queue)
+
+    async def next_message(self, timeout: float = 10.0) -> AbstractIncomingMessage:
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+    async def next(self, timeout: float = 10.0) -> Envelope:
+        return decode((await self.next_message(timeout)).body)
+
+    async def take(self, count: int, timeout: float = 10.0) -> list[Envelope]:
+        return [await self.next(timeout) for _ in range(count)]
+
+    async def assert_quiet(self, within: float = 0.3) -> None:
+        """Nothing more arrives within `within` seconds (the only bounded wait for an absence)."""
+        try:
+            extra = await asyncio.wait_for(self.messages.get(), within)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected message {extra.routing_key}: {extra.body[:200]!r}")
+
+
+async def open_tap(connection: AbstractRobustConnection, exchange: str, *bindings: str) -> EventTap:
+    tap = EventTap()
+    channel = await connection.channel()
+    ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    for key in bindings or ("#",):
+        await queue.bind(ex, routing_key=key)
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        await message.ack()
+        await tap.messages.put(message)
+
+    await queue.consume(on_message)
+    return tap
