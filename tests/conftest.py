@@ -1,4 +1,4 @@
-"""Fixtures on real infrastructure; every test gets its own database, exchange names and key prefix."""
+"""Fixtures on real infrastructure: each test has its own database, exchanges and key prefix."""
 
 from __future__ import annotations
 
