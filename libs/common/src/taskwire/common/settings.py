@@ -17,8 +17,12 @@ DEVELOPMENT_JWT_SECRET = "taskwire-development-secret-change-me-0123456789"
 
 
 def _global(name: str) -> AliasChoices:
-    """Read a setting from its one system-wide name, whatever the service's prefix."""
-    return AliasChoices(f"TASKWIRE_{name.upper()}", name)
+    """Read a setting from its one system-wide name, whatever the service's prefix.
+
+    Only the prefixed name: a bare alias would also pick up unrelated variables such as
+    ENVIRONMENT. Keyword arguments still work by field name (`validate_by_name`).
+    """
+    return AliasChoices(f"TASKWIRE_{name.upper()}")
 
 
 class CommonSettings(BaseSettings):
