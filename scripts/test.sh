@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: local services, uv and the environment, the
+# static checks, then pytest. Arguments go to pytest (e.g. scripts/test.sh tests/common -x).
+# Stops at the first failing step, with that step's exit code.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TASKWIRE_ROOT"
+
+started_all=$SECONDS
+step "local services (Postgres, RabbitMQ, Redis)" bash scripts/services.sh
+ensure_uv
+step "uv sync --frozen --all-packages --group dev" sync_env
+lint
+step "pytest $*" "$UV" run --frozen pytest "$@"
+say "all checks passed in $((SECONDS - started_all))s"
