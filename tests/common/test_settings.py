@@ -1,0 +1,107 @@
+"""Settings: local defaults, one name per setting, and a start-up failure that names the variable."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pydantic_settings import SettingsConfigDict
+
+from taskwire.common.settings import CommonSettings, load_settings
+
+
+class DemoSettings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="TASKWIRE_DEMO_")
+
+    service_name: str = "demo"
+    port: int = 8099
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("TASKWIRE_") or name in {"ENVIRONMENT", "AMQP_URL", "DATABASE_URL"}:
+            monkeypatch.delenv(name)
+
+
+def refusal(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        load_settings(DemoSettings)
+    return str(exited.value.code)
+
+
+def test_defaults_point_at_the_local_services() -> None:
+    settings = load_settings(DemoSettings)
+    assert settings.database_url.startswith("postgresql+asyncpg://postgres@127.0.0.1:5432/")
+    assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/"
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert (settings.exchange, settings.dead_letter_exchange) == ("taskwire.events", "taskwire.dlx")
+    assert (settings.jwt_algorithm, settings.jwt_audience, settings.jwt_issuer) == (
+        "HS256",
+        "taskwire",
+        "taskwire",
+    )
+    assert settings.environment == "development"
+    assert settings.port == 8099
+
+
+def test_global_names_are_shared_and_service_settings_take_the_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TASKWIRE_AMQP_URL", "amqp://u:p@rabbit:5672/")
+    monkeypatch.setenv("TASKWIRE_DEMO_DATABASE_URL", "postgresql+asyncpg://pg/demo")
+    monkeypatch.setenv("TASKWIRE_DEMO_PORT", "9001")
+    monkeypatch.setenv("TASKWIRE_JWT_AUDIENCE", "aud-x")
+    # A prefixed copy of a global name, and bare unrelated names, are not read.
+    monkeypatch.setenv("TASKWIRE_DEMO_AMQP_URL", "amqp://wrong/")
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://wrong/db")
+    settings = load_settings(DemoSettings)
+    assert settings.amqp_url == "amqp://u:p@rabbit:5672/"
+    assert settings.database_url == "postgresql+asyncpg://pg/demo"
+    assert settings.port == 9001
+    assert settings.jwt_audience == "aud-x"
+    assert settings.environment == "development"
+
+
+def test_keyword_construction_still_works_by_field_name() -> None:
+    settings = DemoSettings(amqp_url="amqp://kw/", environment="test")
+    assert (settings.amqp_url, settings.environment) == ("amqp://kw/", "test")
+
+
+def test_a_bad_service_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = refusal(monkeypatch, TASKWIRE_DEMO_PORT="abc")
+    assert "TASKWIRE_DEMO_PORT" in message
+    assert "DemoSettings" in message
+
+
+def test_a_bad_global_value_names_its_global_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = refusal(monkeypatch, TASKWIRE_JWT_LEEWAY_SECONDS="abc", TASKWIRE_ENVIRONMENT="prod")
+    assert "  TASKWIRE_JWT_LEEWAY_SECONDS:" in message
+    assert "  TASKWIRE_ENVIRONMENT:" in message
+    assert "TASKWIRE_DEMO_TASKWIRE" not in message
+
+
+def test_a_database_url_for_another_driver_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = refusal(monkeypatch, TASKWIRE_DEMO_DATABASE_URL="postgresql://pg/demo")
+    assert "postgresql+asyncpg://" in message
+
+
+def test_rs256_needs_a_jwks_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = refusal(monkeypatch, TASKWIRE_JWT_ALGORITHM="RS256")
+    assert "TASKWIRE_JWKS_URL" in message
+    monkeypatch.setenv("TASKWIRE_JWKS_URL", "https://id.example/jwks.json")
+    assert load_settings(DemoSettings).jwt_algorithm == "RS256"
+
+
+def test_the_default_secret_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = refusal(monkeypatch, TASKWIRE_ENVIRONMENT="production")
+    assert "TASKWIRE_JWT_SECRET" in message
+    monkeypatch.setenv("TASKWIRE_JWT_SECRET", "s" * 40)
+    assert load_settings(DemoSettings).environment == "production"
+
+
+def test_a_short_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "TASKWIRE_JWT_SECRET" in refusal(monkeypatch, TASKWIRE_JWT_SECRET="short")
