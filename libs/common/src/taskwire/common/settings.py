@@ -118,9 +118,13 @@ def load_settings(cls: type[SettingsT]) -> SettingsT:
         sys.exit("\n".join(lines))
 
 
-def _env_name(cls: type[CommonSettings], field: str, prefix: str) -> str:
-    info = cls.model_fields.get(field)
-    if info is not None and isinstance(info.validation_alias, AliasChoices):
-        first = info.validation_alias.choices[0]
-        return first if isinstance(first, str) else field
-    return f"{prefix}{field}".upper()
+def _env_name(cls: type[CommonSettings], loc: str, prefix: str) -> str:
+    # pydantic reports an aliased field under the alias it read (already the variable's name),
+    # and any other field under its own name, which the service's prefix turns into the variable.
+    for name, info in cls.model_fields.items():
+        if not isinstance(info.validation_alias, AliasChoices):
+            continue
+        aliases = [c for c in info.validation_alias.choices if isinstance(c, str)]
+        if loc == name or loc.upper() in (a.upper() for a in aliases):
+            return aliases[0] if aliases else loc
+    return f"{prefix}{loc}".upper()
