@@ -1,0 +1,40 @@
+# The few commands a newcomer needs; each is a thin call into scripts/ or uv.
+# `make` alone lists them.
+
+UV ?= uv
+RUN := $(UV) run --frozen
+
+.DEFAULT_GOAL := help
+.PHONY: help setup services run test lint fmt migrate token clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+setup: ## install uv if missing and sync .venv from uv.lock
+	@bash scripts/bootstrap.sh
+
+services: ## start Postgres, RabbitMQ and Redis where not answering
+	@bash scripts/services.sh
+
+run: ## run the projects service (migrated, with its relay) on :8001
+	@bash scripts/run.sh
+
+test: ## the whole suite: services, setup, lint, pytest (ARGS="..." go to pytest)
+	@bash scripts/test.sh $(ARGS)
+
+lint: ## ruff check, ruff format --check, mypy
+	@bash scripts/lint.sh
+
+fmt: ## format and apply safe lint fixes
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+migrate: ## create the projects database if missing and apply its migrations
+	$(RUN) taskwire-projects migrate
+
+token: ## mint a development token (EMAIL=..., NAME=...)
+	@$(RUN) taskwire-token --email "$(or $(EMAIL),you@example.com)" --name "$(or $(NAME),You)"
+
+clean: ## remove caches and .venv (make setup rebuilds it)
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
