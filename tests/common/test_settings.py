@@ -1,4 +1,4 @@
-"""Settings: local defaults, one name per setting, and a start-up failure that names the variable."""
+"""Settings: local defaults, one name per setting, start-up failures that name the variable."""
 
 from __future__ import annotations
 
