@@ -1,0 +1,203 @@
+"""problem+json for every error, the body size limit, and the health endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from uuid import uuid4
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.types import Receive, Scope, Send
+
+from taskwire.common.auth import CallerDep, TokenVerifier, mint_token
+from taskwire.common.broker import Broker
+from taskwire.common.errors import (
+    PROBLEM_JSON,
+    BodySizeLimit,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Problem,
+    install_problem_handlers,
+)
+from taskwire.common.health import ReadinessCheck, broker_check, database_check
+from taskwire.common.health import router as health_router
+from taskwire.common.settings import CommonSettings
+
+LIMIT = 2048
+PROBLEMS: dict[str, type[Problem]] = {
+    "forbidden": Forbidden,
+    "conflict": Conflict,
+    "precondition-failed": PreconditionFailed,
+    "not-found": NotFound,
+}
+
+
+class ThingCreate(BaseModel):
+    name: str
+    size: int
+
+
+def build_app(checks: dict[str, ReadinessCheck]) -> FastAPI:
+    """The shared HTTP pieces, installed the way ServiceRuntime.install does."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=LIMIT)
+    app.include_router(health_router)
+    app.state.token_verifier = TokenVerifier(CommonSettings())
+    app.state.readiness_checks = checks
+
+    @app.post("/things", status_code=201)
+    async def create_thing(thing: ThingCreate) -> ThingCreate:
+        return thing
+
+    @app.get("/problems/{slug}")
+    async def problem(slug: str) -> None:
+        raise PROBLEMS[slug]("it went wrong", hint="extension member")
+
+    @app.get("/me")
+    async def me(caller: CallerDep) -> dict[str, str]:
+        return {"user_id": str(caller.user_id)}
+
+    return app
+
+
+@pytest.fixture
+async def client_for() -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    clients: list[httpx.AsyncClient] = []
+
+    def make(checks: dict[str, ReadinessCheck] | None = None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=build_app(checks or {}))
+        client = httpx.AsyncClient(transport=transport, base_url="http://test")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+def problem_of(response: httpx.Response, status: int, slug: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body: dict[str, object] = response.json()
+    assert body["type"] == f"urn:taskwire:problem:{slug}"
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+async def test_unknown_route_and_wrong_method(client_for: Callable[..., httpx.AsyncClient]) -> None:
+    client = client_for()
+    problem_of(await client.get("/nowhere"), 404, "not-found")
+    response = await client.delete("/things")
+    problem_of(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "POST"
+
+
+async def test_validation_lists_every_error(client_for: Callable[..., httpx.AsyncClient]) -> None:
+    response = await client_for().post("/things", json={"size": "big"})
+    body = problem_of(response, 422, "validation")
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert {tuple(e["loc"]) for e in errors} == {("body", "name"), ("body", "size")}
+    bad_json = await client_for().post(
+        "/things", content=b"{", headers={"content-type": "application/json"}
+    )
+    problem_of(bad_json, 422, "validation")
+
+
+@pytest.mark.parametrize(("slug", "status"), [(s, p.status) for s, p in PROBLEMS.items()])
+async def test_problems_answer_their_status_and_type(
+    client_for: Callable[..., httpx.AsyncClient], slug: str, status: int
+) -> None:
+    body = problem_of(await client_for().get(f"/problems/{slug}"), status, slug)
+    assert body["hint"] == "extension member"
+    assert body["instance"] == f"/problems/{slug}"
+
+
+async def test_unauthenticated_asks_for_a_bearer_token(
+    client_for: Callable[..., httpx.AsyncClient],
+) -> None:
+    client = client_for()
+    for headers in ({}, {"authorization": "Basic abc"}, {"authorization": "Bearer x.y.z"}):
+        response = await client.get("/me", headers=headers)
+        problem_of(response, 401, "unauthenticated")
+        assert response.headers["www-authenticate"] == "Bearer"
+    token = mint_token(CommonSettings(), uuid4(), "a@b.test", "A")
+    assert (await client.get("/me", headers={"authorization": f"Bearer {token}"})).is_success
+
+
+async def test_a_body_over_the_limit_is_refused(
+    client_for: Callable[..., httpx.AsyncClient],
+) -> None:
+    client = client_for()
+    small = {"name": "x", "size": 1}
+    assert (await client.post("/things", json=small)).status_code == 201
+    big = b'{"name": "' + b"x" * LIMIT + b'", "size": 1}'
+    declared = await client.post(
+        "/things", content=big, headers={"content-type": "application/json"}
+    )
+    problem_of(declared, 413, "payload-too-large")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(big), 256):
+            yield big[start : start + 256]
+
+    chunked = await client.post(
+        "/things", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert "content-length" not in chunked.request.headers
+    problem_of(chunked, 413, "payload-too-large")
+
+
+async def test_livez_and_readyz(
+    client_for: Callable[..., httpx.AsyncClient],
+    empty_database: str,
+    make_broker: Callable[..., Broker],
+) -> None:
+    engine = create_async_engine(empty_database)
+    missing = create_async_engine(empty_database + "_missing")
+    broker = make_broker()
+    try:
+        await broker.wait_connected(timeout=10)
+        healthy = client_for({"database": database_check(engine), "broker": broker_check(broker)})
+        assert (await healthy.get("/livez")).json() == {"status": "ok"}
+        ready = await healthy.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+        failing = client_for({"database": database_check(missing), "broker": broker_check(broker)})
+        assert (await failing.get("/livez")).status_code == 200
+        response = await failing.get("/readyz")
+        assert response.status_code == 503
+        checks = response.json()["checks"]
+        assert checks["broker"] == "ok"
+        assert checks["database"].startswith("failing:")
+        assert "_missing" in checks["database"]
+    finally:
+        await engine.dispose()
+        await missing.dispose()
+
+
+async def test_the_limit_also_guards_an_app_without_problem_handlers() -> None:
+    async def raw_app(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"read it all"})
+
+    transport = httpx.ASGITransport(app=BodySizeLimit(raw_app, max_bytes=LIMIT))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(LIMIT // 100 + 2):
+                yield b"x" * 100
+
+        problem_of(await client.post("/raw", content=chunks()), 413, "payload-too-large")
+        assert (await client.post("/raw", content=b"small")).text == "read it all"
