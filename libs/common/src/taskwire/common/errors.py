@@ -81,6 +81,22 @@ _SLUG_BY_STATUS = {
 }
 
 
+_PROBLEM_BY_STATUS: dict[int, type[Problem]] = {
+    cls.status: cls
+    for cls in (
+        BadRequest,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PreconditionFailed,
+        PayloadTooLarge,
+        Unprocessable,
+        ServiceUnavailable,
+    )
+}
+
+
 def problem_response(
     status: int,
     slug: str,
@@ -130,10 +146,14 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    slug = _SLUG_BY_STATUS.get(exc.status_code, "error")
-    title = slug.replace("-", " ").capitalize()
+    known = _PROBLEM_BY_STATUS.get(exc.status_code)
+    slug = known.slug if known else _SLUG_BY_STATUS.get(exc.status_code, "error")
+    title = known.title if known else slug.replace("-", " ").capitalize()
+    headers = dict(exc.headers or {})
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
     return problem_response(
-        exc.status_code, slug, title, str(exc.detail), request.url.path, dict(exc.headers or {})
+        exc.status_code, slug, title, str(exc.detail), request.url.path, headers
     )
 
 
@@ -141,6 +161,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised from `receive()` mid-stream. An HTTPException, because FastAPI re-raises those from
+    body parsing and turns any other error into `400 There was an error parsing the body`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body exceeds {limit} bytes")
 
 
 class BodySizeLimit:
@@ -162,6 +190,7 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
                 return
         received = 0
+        started = False
         limit = self.max_bytes
 
         async def counting_receive() -> Message:
@@ -170,10 +199,22 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+                    raise _BodyTooLarge(limit)
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            # Normally the app's HTTPException handler has answered already; this covers a body
+            # read where no handler is installed.
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
