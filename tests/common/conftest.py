@@ -1,0 +1,120 @@
+"""Fixtures for the shared mechanisms: brokers, proxies, outbox databases and background tasks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from taskwire.common.broker import Broker
+from taskwire.common.db import asyncpg_dsn
+from taskwire.common.relay import OutboxRelay, RelayConfig
+from tests.support.background import Background
+from tests.support.infra import Infra
+from tests.support.outbox_db import OutboxDb, create_outbox_db
+from tests.support.tcp_proxy import TcpProxy
+
+BrokerFactory = Callable[..., Broker]
+
+
+@pytest.fixture
+async def background() -> AsyncIterator[Background]:
+    tasks = Background()
+    try:
+        yield tasks
+    finally:
+        await tasks.close()
+
+
+@pytest.fixture
+async def outbox_db(empty_database: str) -> AsyncIterator[OutboxDb]:
+    db = await create_outbox_db(empty_database)
+    try:
+        yield db
+    finally:
+        await db.engine.dispose()
+
+
+@pytest.fixture
+async def make_proxy(infra: Infra) -> AsyncIterator[Callable[[], Any]]:
+    """Start a TcpProxy in front of RabbitMQ; `proxied_url(proxy)` is the URL through it."""
+    target = urlsplit(infra.amqp_url)
+    proxies: list[TcpProxy] = []
+
+    async def make() -> TcpProxy:
+        proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
+        await proxy.start()
+        proxies.append(proxy)
+        return proxy
+
+    try:
+        yield make
+    finally:
+        for proxy in proxies:
+            await proxy.cut()
+
+
+def proxied_url(amqp_url: str, proxy: TcpProxy) -> str:
+    parts = urlsplit(amqp_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@pytest.fixture
+async def make_broker(
+    infra: Infra, exchange_names: tuple[str, str]
+) -> AsyncIterator[BrokerFactory]:
+    """Brokers on the test's own exchanges, directly or through a proxy; closed afterwards."""
+    brokers: list[Broker] = []
+
+    def make(proxy: TcpProxy | None = None, **options: Any) -> Broker:
+        url = proxied_url(infra.amqp_url, proxy) if proxy else infra.amqp_url
+        options.setdefault("reconnect_interval", 0.2)
+        broker = Broker(url, *exchange_names, **options)
+        brokers.append(broker)
+        return broker
+
+    try:
+        yield make
+    finally:
+        for broker in brokers:
+            with contextlib.suppress(Exception):
+                await broker.close()
+
+
+@pytest.fixture
+def make_relay(
+    outbox_db: OutboxDb, unique: str, background: Background
+) -> Callable[..., OutboxRelay]:
+    """Start a relay on the test's outbox in the background; stopped at teardown."""
+
+    def make(broker: Broker, *, own_wakeup: bool = False, **config: Any) -> OutboxRelay:
+        config.setdefault("poll_seconds", 30.0)
+        relay = OutboxRelay(
+            RelayConfig(dsn=asyncpg_dsn(outbox_db.url), service=f"test{unique}", **config),
+            broker,
+            wakeup=None if own_wakeup else outbox_db.outbox.committed,
+        )
+        background.start(relay.run(), name="relay")
+        return relay
+
+    return make
+
+
+@pytest.fixture
+async def queues(amqp: AbstractRobustConnection) -> AsyncIterator[list[str]]:
+    """Names of queues a test declares; each is deleted with its `.dlq` afterwards."""
+    names: list[str] = []
+    try:
+        yield names
+    finally:
+        channel = await amqp.channel()
+        for name in names:
+            for queue in (name, f"{name}.dlq"):
+                await channel.queue_delete(queue)
+        await channel.close()
