@@ -12,5 +12,5 @@ step "local services (Postgres, RabbitMQ, Redis)" bash scripts/services.sh
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 lint
-step "pytest $*" "$UV" run --frozen pytest "$@"
+step "pytest${*:+ $*}" "$UV" run --frozen pytest "$@"
 say "all checks passed in $((SECONDS - started_all))s"
