@@ -50,8 +50,17 @@ class UnitOfWork:
         self._before_commit: list[Callable[[AsyncConnection], Any]] = []
 
     async def __aenter__(self) -> Self:
-        self._conn = await self._engine.connect()
-        await self._conn.begin()
+        # Hooks belong to one block: a block that rolled back must not leave its hooks behind for
+        # the next block on the same unit of work.
+        self._after_commit = []
+        self._before_commit = []
+        conn = await self._engine.connect()
+        try:
+            await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
         return self
 
     async def __aexit__(
@@ -61,6 +70,8 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn = self._conn, None
+        self._after_commit = []
+        self._before_commit = []
         if conn is None:
             return
         try:
