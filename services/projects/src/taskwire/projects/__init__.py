@@ -1,0 +1,1 @@
+"""The projects service: workspaces, their members, projects and each project's task statuses."""

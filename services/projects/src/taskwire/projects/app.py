@@ -1,0 +1,35 @@
+"""Builds the projects service: its routes, and the runtime (relay, consumer) in its lifespan."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from taskwire.common.runtime import ServiceRuntime, Subscription
+from taskwire.common.settings import load_settings
+from taskwire.projects import handlers, tables
+from taskwire.projects.api import router
+from taskwire.projects.settings import ProjectsSettings
+
+
+def create_app(settings: ProjectsSettings | None = None) -> FastAPI:
+    settings = settings or load_settings(ProjectsSettings)
+    runtime = ServiceRuntime(
+        settings,
+        outbox_table=tables.outbox,
+        subscriptions=[
+            Subscription(
+                queue=settings.consumer_queue,
+                bindings=handlers.BINDINGS,
+                handler=handlers.apply_progress,
+            )
+        ],
+    )
+    app = FastAPI(
+        title="Taskwire projects",
+        summary="Workspaces, members, projects and their task statuses",
+        version="1",
+        lifespan=runtime.lifespan(),
+    )
+    runtime.install(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,194 @@
+"""The projects service's rules, free of I/O: roles, owners, keys, slugs and the status board."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any, Final, Protocol, Self, TypeVar
+from uuid import UUID
+
+from taskwire.common.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
+from taskwire.common.events.projects import Category, Role, StatusDeletedState, StatusState
+
+ROLE_RANK: Final = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+KEY_PATTERN: Final = r"^[A-Z][A-Z0-9]{1,9}$"
+SLUG_PATTERN: Final = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_MAX: Final = 60
+MAX_STATUSES: Final = 50
+
+DEFAULT_STATUSES: Final = (
+    ("Todo", Category.TODO),
+    ("In Progress", Category.IN_PROGRESS),
+    ("In Review", Category.IN_REVIEW),
+    ("Issue", Category.ISSUE),
+    ("Done", Category.DONE),
+)
+
+
+class Versioned(Protocol):
+    """An entity state that carries its version (every change adds one)."""
+
+    @property
+    def version(self) -> int: ...
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self: ...
+
+
+StateT = TypeVar("StateT", bound=Versioned)
+
+
+def require_role(role: Role, minimum: Role, action: str) -> None:
+    if ROLE_RANK[role] < ROLE_RANK[minimum]:
+        raise Forbidden(f"{action} needs the {minimum} role or higher; you are {role}")
+
+
+def check_owner_grant(caller: Role, old: Role | None, new: Role | None) -> None:
+    """Only an owner may make someone an owner or take the owner role away."""
+    if Role.OWNER in (old, new) and old != new and caller != Role.OWNER:
+        raise Forbidden("only an owner may grant or take away the owner role")
+
+
+def check_keeps_an_owner(old: Role, new: Role | None, owners: int) -> None:
+    """A workspace always keeps at least one owner (`new` None means the member leaves)."""
+    if old == Role.OWNER and new != Role.OWNER and owners <= 1:
+        raise Conflict("the last owner cannot leave or be demoted; make someone else owner first")
+
+
+def check_removal(caller: Role, caller_id: UUID, target_id: UUID) -> None:
+    if caller_id != target_id:
+        require_role(caller, Role.ADMIN, "removing another member")
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-") or "workspace"
+
+
+def with_suffix(slug: str, suffix: str) -> str:
+    return f"{slug[: SLUG_MAX - len(suffix) - 1].rstrip('-')}-{suffix}"
+
+
+def check_if_match(if_match: str | None, version: int, what: str) -> None:
+    """Honour `If-Match: "<version>"` (strong comparison; `*` matches any existing entity)."""
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" in tags or f'"{version}"' in tags or str(version) in tags:
+        return
+    raise PreconditionFailed(
+        f"the {what} changed: it is at version {version}, not {if_match}; reload it and retry",
+        current_version=version,
+    )
+
+
+def changed(old: StateT, updates: dict[str, Any]) -> dict[str, list[Any]]:
+    """The fields `updates` really changes on `old`, as {field: [old, new]}."""
+    return {
+        field: [getattr(old, field), value]
+        for field, value in updates.items()
+        if getattr(old, field) != value
+    }
+
+
+def bump(state: StateT, updates: dict[str, Any], **extra: Any) -> StateT:
+    return state.model_copy(update={**updates, **extra, "version": state.version + 1})
+
+
+def revise(
+    state: StateT, updates: dict[str, Any], **extra: Any
+) -> tuple[StateT, dict[str, list[Any]]]:
+    """Apply `updates`: a real change gets the next version (and `extra`); none keeps `state`."""
+    changes = changed(state, updates)
+    if not changes:
+        return state, changes
+    return bump(state, {field: new for field, (_, new) in changes.items()}, **extra), changes
+
+
+def default_statuses(
+    project_id: UUID, workspace_id: UUID, ids: Sequence[UUID]
+) -> list[StatusState]:
+    return [
+        StatusState(
+            id=status_id,
+            project_id=project_id,
+            workspace_id=workspace_id,
+            name=name,
+            category=category,
+            position=position,
+            version=1,
+        )
+        for position, ((name, category), status_id) in enumerate(
+            zip(DEFAULT_STATUSES, ids, strict=True)
+        )
+    ]
+
+
+def _renumber(order: Sequence[StatusState]) -> list[StatusState]:
+    """Positions 0..n-1 in this order; each status whose position moves gets a new version."""
+    return [
+        status
+        if status.position == index
+        else status.model_copy(update={"position": index, "version": status.version + 1})
+        for index, status in enumerate(order)
+    ]
+
+
+def _clamp(position: int | None, size: int) -> int:
+    return size if position is None else max(0, min(position, size))
+
+
+def add_status(
+    board: Sequence[StatusState], new: StatusState, position: int | None
+) -> list[StatusState]:
+    """The board with `new` placed at `position` (appended when None); returns what changed."""
+    if len(board) >= MAX_STATUSES:
+        raise Conflict(f"a project has at most {MAX_STATUSES} statuses")
+    order = list(board)
+    at = _clamp(position, len(order))
+    order.insert(at, new.model_copy(update={"position": at}))
+    return _changes(board, _renumber(order))
+
+
+def edit_status(
+    board: Sequence[StatusState], status_id: UUID, updates: dict[str, Any], position: int | None
+) -> list[StatusState]:
+    """Rename, recategorise and/or move one status; returns every status that changed."""
+    target = next(s for s in board if s.id == status_id)
+    fields = {k: v for k, v in updates.items() if getattr(target, k) != v}
+    edited = target.model_copy(update=fields)
+    order = [s for s in board if s.id != status_id]
+    order.insert(_clamp(target.position if position is None else position, len(order)), edited)
+    after = _renumber(order)
+    if fields:
+        after = [
+            s.model_copy(update={"version": target.version + 1}) if s.id == status_id else s
+            for s in after
+        ]
+    return _changes(board, after)
+
+
+def remove_status(
+    board: Sequence[StatusState], status_id: UUID, move_to: UUID
+) -> tuple[StatusDeletedState, list[StatusState]]:
+    """Delete one status, its tasks going to `move_to`; returns it and the statuses shifted up."""
+    target = next(s for s in board if s.id == status_id)
+    if len(board) <= 1:
+        raise Conflict("a project keeps at least one status")
+    if move_to == status_id or all(s.id != move_to for s in board):
+        raise Unprocessable("move_to must be another live status of the same project")
+    deleted = StatusDeletedState(
+        **target.model_dump(exclude={"deleted", "version"}),
+        deleted=True,
+        version=target.version + 1,
+        move_to=move_to,
+    )
+    rest = [s for s in board if s.id != status_id]
+    return deleted, _changes(rest, _renumber(rest))
+
+
+def _changes(before: Sequence[StatusState], after: Sequence[StatusState]) -> list[StatusState]:
+    old = {s.id: s for s in before}
+    return [s for s in after if old.get(s.id) != s]

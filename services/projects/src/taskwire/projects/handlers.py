@@ -1,0 +1,57 @@
+"""What the projects service does with the events it consumes: the aggregator's progress.
+
+Counts and the derived status are applied only when their version is newer than the stored one
+(each has its own version, so a derived_status_changed cannot hide the counts of a
+progress_changed of the same version), in the consumer's transaction; a duplicate or a stale
+event changes nothing. They do not bump the project's version: they are the aggregator's state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from taskwire.common.events import Envelope
+from taskwire.common.events.projects import Category, Counts
+from taskwire.common.outbox import EventUnitOfWork
+from taskwire.projects.store import projects as store
+
+log = logging.getLogger(__name__)
+
+PROGRESS_CHANGED: Final = "project.progress_changed"
+DERIVED_STATUS_CHANGED: Final = "project.derived_status_changed"
+BINDINGS: Final = (PROGRESS_CHANGED, DERIVED_STATUS_CHANGED)
+
+
+class Progress(BaseModel):
+    """What this service reads of the aggregator's events.
+
+    Local until the aggregator's contract lives in libs/common (events/aggregator.py); it reads
+    defensively: unknown fields are ignored and every field is optional.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    counts: Counts | None = None
+    derived_status: Category | None = None
+    new: Category | None = Field(None, description="derived_status_changed: the new status")
+    counts_version: int | None = Field(None, ge=0)
+
+
+async def apply_progress(uow: EventUnitOfWork, envelope: Envelope) -> None:
+    progress = envelope.data_as(Progress)
+    project_id = envelope.subject.id if envelope.subject.kind == "project" else envelope.project_id
+    if project_id is None:
+        log.warning("%s %s names no project; ignored", envelope.type, envelope.id)
+        return
+    version = (
+        progress.counts_version if progress.counts_version is not None else envelope.subject.version
+    )
+    conn = uow.connection
+    if envelope.type == PROGRESS_CHANGED and progress.counts is not None:
+        await store.apply_counts(conn, project_id, progress.counts, version)
+    derived = progress.derived_status or progress.new
+    if derived is not None:
+        await store.apply_derived_status(conn, project_id, derived, version)

@@ -1,0 +1,17 @@
+"""Configuration of the projects service; per-service names take the `TASKWIRE_PROJECTS_` prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from taskwire.common.settings import CommonSettings
+
+
+class ProjectsSettings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="TASKWIRE_PROJECTS_")
+
+    service_name: str = "projects"
+    port: int = Field(8001, ge=1, le=65535)
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/taskwire_projects"
+    consumer_queue: str = Field("projects", min_length=1, max_length=200)
