@@ -1,0 +1,139 @@
+"""Helpers of the projects tests: users with tokens, API shortcuts, the event bus, row counts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from taskwire.common.auth import mint_token
+from taskwire.common.db import asyncpg_dsn
+from taskwire.common.events import Envelope
+from taskwire.common.ids import new_id
+from taskwire.common.settings import CommonSettings
+from tests.support.amqp import EventTap
+
+TABLES = ("workspaces", "members", "projects", "statuses", "outbox")
+
+
+@dataclass(frozen=True)
+class User:
+    id: UUID
+    email: str
+    name: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Users:
+    def __init__(self, settings: CommonSettings) -> None:
+        self.settings = settings
+
+    def __call__(self, name: str = "ada") -> User:
+        user_id = new_id()
+        email = f"{name}.{user_id.hex[-6:]}@example.test"
+        token = mint_token(self.settings, user_id, email, name.title())
+        return User(user_id, email, name.title(), token)
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"] == f"urn:taskwire:problem:{slug}", body
+    return body
+
+
+class Api:
+    """Shortcuts that make the state a test starts from, asserting each call succeeded."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def post(self, user: User, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.post(f"/api/v1{url}", json=body, headers=user.auth)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def workspace(self, owner: User, name: str = "Acme", **body: Any) -> dict[str, Any]:
+        return await self.post(owner, "/workspaces", {"name": name, **body})
+
+    async def member(
+        self, admin: User, workspace: dict[str, Any], user: User, role: str = "member"
+    ) -> dict[str, Any]:
+        body = {"user_id": str(user.id), "email": user.email, "display_name": user.name}
+        return await self.post(
+            admin, f"/workspaces/{workspace['id']}/members", {**body, "role": role}
+        )
+
+    async def project(
+        self, admin: User, workspace: dict[str, Any], key: str = "WEB", **body: Any
+    ) -> dict[str, Any]:
+        body = {"key": key, "name": f"Project {key}", **body}
+        return await self.post(admin, f"/workspaces/{workspace['id']}/projects", body)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Poll `check` until it holds, failing after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+async def fetch(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def row_counts(database_url: str) -> dict[str, int]:
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in TABLES)
+    return {row[0]: row[1] for row in await fetch(database_url, sql)}
+
+
+@dataclass
+class Bus:
+    """The events a test's actions publish, read from the tap bound before the app started."""
+
+    tap: EventTap
+    database_url: str
+    seen: int = 0
+    log: list[Envelope] = field(default_factory=list)
+
+    async def next(self, timeout: float = 10.0) -> Envelope:
+        envelope = await self.tap.next(timeout)
+        self.seen += 1
+        self.log.append(envelope)
+        return envelope
+
+    async def take(self, count: int) -> list[Envelope]:
+        return [await self.next() for _ in range(count)]
+
+    async def drain(self) -> None:
+        """Wait until every event written so far is published and read, and forget them."""
+
+        async def relayed() -> bool:
+            sql = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+            return bool((await fetch(self.database_url, sql))[0][0] == 0)
+
+        await eventually(relayed)
+        total = (await fetch(self.database_url, "SELECT count(*) FROM outbox"))[0][0]
+        while self.seen < total:
+            await self.next()
+
+    async def quiet(self) -> None:
+        await self.tap.assert_quiet()
