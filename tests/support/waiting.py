@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
 
+@overload
 async def eventually(
-    probe: Callable[[], Awaitable[T] | T],
+    probe: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = ...,
+    interval: float = ...,
+    what: str = ...,
+) -> T: ...
+
+
+@overload
+async def eventually(
+    probe: Callable[[], T], *, timeout: float = ..., interval: float = ..., what: str = ...
+) -> T: ...
+
+
+async def eventually(
+    probe: Callable[[], Any],
     *,
     timeout: float = 10.0,
     interval: float = 0.02,
     what: str = "condition",
-) -> T:
-    """Poll `probe` until it returns a truthy value; return that value or fail at the deadline."""
+) -> Any:
+    """Poll `probe` (sync or async) until it returns a truthy value; return that value, or fail
+    once the deadline has passed."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         result = probe()
-        if isinstance(result, Awaitable):
+        if inspect.isawaitable(result):
             result = await result
         if result:
             return result
