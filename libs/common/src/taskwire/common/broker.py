@@ -7,6 +7,7 @@ itself after a broker restart and restores channels, queues and consumers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +82,7 @@ class Broker:
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractRobustChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._lock = asyncio.Lock()
+        self._connecting: asyncio.Task[AbstractRobustConnection] | None = None
 
     @property
     def is_connected(self) -> bool:
@@ -89,39 +90,56 @@ class Broker:
         return conn is not None and not conn.is_closed and conn.connected.is_set()
 
     async def connect(self) -> AbstractRobustConnection:
-        """Connect, retrying with exponential backoff until the broker answers."""
-        async with self._lock:
-            if self._connection is not None:
-                return self._connection
-            async for attempt in AsyncRetrying(
-                wait=wait_exponential(multiplier=0.2, max=5.0),
-                retry=retry_if_exception_type(CONNECTION_ERRORS),
-                before_sleep=lambda state: log.warning(
-                    "broker not reachable at %s (attempt %d): %s; retrying",
-                    _redact(self.url),
-                    state.attempt_number,
-                    state.outcome.exception() if state.outcome else "?",
-                ),
-                reraise=True,
-            ):
-                with attempt:
-                    self._connection = await aio_pika.connect_robust(
-                        self.url,
-                        reconnect_interval=self._reconnect_interval,
-                        client_properties={"connection_name": self._connection_name},
-                        timeout=5,
-                    )
-            assert self._connection is not None
-            await self._declare_exchanges()
+        """Connect, retrying with exponential backoff until the broker answers.
+
+        One attempt runs in the background for every caller. A caller that stops waiting (its
+        timeout, its cancellation) leaves it running, so no lock is held across the retries and a
+        later call picks up the same attempt, or the connection it made.
+        """
+        if self._connection is not None:
             return self._connection
+        if self._connecting is None or self._connecting.done():
+            self._connecting = asyncio.create_task(
+                self._connect_with_retries(), name=f"{self._connection_name}.broker-connect"
+            )
+            self._connecting.add_done_callback(_log_failure)
+        return await asyncio.shield(self._connecting)
+
+    async def _connect_with_retries(self) -> AbstractRobustConnection:
+        async for attempt in AsyncRetrying(
+            wait=wait_exponential(multiplier=0.2, max=5.0),
+            retry=retry_if_exception_type(CONNECTION_ERRORS),
+            before_sleep=lambda state: log.warning(
+                "broker not reachable at %s (attempt %d): %s; retrying",
+                _redact(self.url),
+                state.attempt_number,
+                state.outcome.exception() if state.outcome else "?",
+            ),
+            reraise=True,
+        ):
+            with attempt:
+                connection = await aio_pika.connect_robust(
+                    self.url,
+                    reconnect_interval=self._reconnect_interval,
+                    client_properties={"connection_name": self._connection_name},
+                    timeout=5,
+                )
+                try:
+                    await self._declare_exchanges(connection)
+                except BaseException:
+                    await asyncio.shield(connection.close())
+                    raise
+        self._connection = connection
+        return connection
 
     async def wait_connected(self, timeout: float | None = None) -> None:
-        connection = await self.connect()
-        await asyncio.wait_for(connection.connected.wait(), timeout)
+        """Wait until connected; TimeoutError after `timeout` seconds, the attempt going on."""
+        async with asyncio.timeout(timeout):
+            connection = await self.connect()
+            await connection.connected.wait()
 
-    async def _declare_exchanges(self) -> None:
-        assert self._connection is not None
-        channel = await self._connection.channel()
+    async def _declare_exchanges(self, connection: AbstractRobustConnection) -> None:
+        channel = await connection.channel()
         try:
             await channel.declare_exchange(self.exchange_name, ExchangeType.TOPIC, durable=True)
             await channel.declare_exchange(
@@ -163,12 +181,19 @@ class Broker:
             await channel.set_qos(prefetch_count=prefetch)
         return channel
 
-    async def _publisher(self) -> AbstractExchange:
-        if (
-            self._exchange is None
-            or self._publish_channel is None
-            or self._publish_channel.is_closed
-        ):
+    async def _publisher(self, timeout: float) -> AbstractExchange:
+        channel = self._publish_channel
+        if channel is not None and channel.is_closed:
+            # The connection reopens a robust channel after a reconnect, a moment after it reports
+            # itself connected. Wait for that rather than open another channel: the old one would
+            # be restored too, on every reconnect, one more leaked channel per outage.
+            try:
+                await asyncio.wait_for(channel.ready(), timeout)
+            except TimeoutError:
+                with contextlib.suppress(Exception):
+                    await channel.close()
+                self._publish_channel = self._exchange = None
+        if self._exchange is None or self._publish_channel is None:
             connection = await self.connect()
             channel = await connection.channel(publisher_confirms=True)
             assert isinstance(channel, AbstractRobustChannel)
@@ -186,7 +211,7 @@ class Broker:
         """
         if not self.is_connected:
             raise ConnectionError("not connected to the broker")
-        exchange = await self._publisher()
+        exchange = await self._publisher(timeout)
         results = await asyncio.gather(
             *(self._publish_one(exchange, m, timeout) for m in messages), return_exceptions=True
         )
@@ -230,11 +255,22 @@ class Broker:
             await channel.close()
 
     async def close(self) -> None:
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None and not connecting.done():
+            connecting.cancel()
+            with contextlib.suppress(BaseException):
+                await connecting
         connection, self._connection = self._connection, None
         self._exchange = None
         self._publish_channel = None
         if connection is not None:
             await connection.close()
+
+
+def _log_failure(task: asyncio.Task[AbstractRobustConnection]) -> None:
+    # Retrieve the outcome even when every waiter has given up, so a failure is logged once.
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("could not connect to the broker: %r", exc)
 
 
 def _redact(url: str) -> str:
