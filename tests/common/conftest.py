@@ -22,15 +22,6 @@ BrokerFactory = Callable[..., Broker]
 
 
 @pytest.fixture
-async def background() -> AsyncIterator[Background]:
-    tasks = Background()
-    try:
-        yield tasks
-    finally:
-        await tasks.close()
-
-
-@pytest.fixture
 async def outbox_db(empty_database: str) -> AsyncIterator[OutboxDb]:
     db = await create_outbox_db(empty_database)
     try:
@@ -85,6 +76,18 @@ async def make_broker(
         for broker in brokers:
             with contextlib.suppress(Exception):
                 await broker.close()
+
+
+@pytest.fixture
+async def background(
+    make_broker: BrokerFactory, make_proxy: Callable[[], Any]
+) -> AsyncIterator[Background]:
+    """Tasks stopped before the brokers and proxies they use are closed (hence the parameters)."""
+    tasks = Background()
+    try:
+        yield tasks
+    finally:
+        await tasks.close()
 
 
 @pytest.fixture

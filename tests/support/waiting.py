@@ -46,3 +46,19 @@ async def eventually(
         if loop.time() >= deadline:
             raise AssertionError(f"{what} not reached within {timeout}s (last: {result!r})")
         await asyncio.sleep(interval)
+
+
+async def eventually_equals(
+    probe: Callable[[], Awaitable[T]], expected: T, *, timeout: float = 10.0, what: str = "value"
+) -> None:
+    """Poll an async `probe` until it returns `expected`."""
+    last: list[T] = []
+
+    async def matches() -> bool:
+        last[:] = [await probe()]
+        return last[0] == expected
+
+    try:
+        await eventually(matches, timeout=timeout, what=what)
+    except AssertionError as exc:
+        raise AssertionError(f"{what}: expected {expected!r}, last {last[0]!r}") from exc
