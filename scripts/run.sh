@@ -16,7 +16,7 @@ base="http://$host:${TASKWIRE_PROJECTS_PORT:-8001}"
 cat <<INFO
 
   projects service  $base   (API under $base/api/v1, OpenAPI at $base/openapi.json)
-  health            $base/livez   $base/readyz   $base/metrics
+  health            $base/livez   $base/readyz
 
   A development token (HS256, the development secret), then a workspace and a project:
 
