@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import httpx
+from aio_pika.abc import AbstractIncomingMessage
 
 from taskwire.common.auth import mint_token
 from taskwire.common.db import asyncpg_dsn
-from taskwire.common.events import Envelope
+from taskwire.common.events import Envelope, decode
 from taskwire.common.ids import new_id
 from taskwire.common.settings import CommonSettings
 from tests.support.amqp import EventTap
+from tests.support.waiting import eventually
 
 TABLES = ("workspaces", "members", "projects", "statuses", "outbox")
 
@@ -83,15 +83,6 @@ class Api:
         return await self.post(admin, f"/workspaces/{workspace['id']}/projects", body)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    """Poll `check` until it holds, failing after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)
-
-
 async def fetch(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
@@ -115,8 +106,12 @@ class Bus:
     log: list[Envelope] = field(default_factory=list)
 
     async def next(self, timeout: float = 10.0) -> Envelope:
-        envelope = await self.tap.next(timeout)
+        return self.decode(await self.tap.next_message(timeout))
+
+    def decode(self, message: AbstractIncomingMessage) -> Envelope:
+        """Count a message read straight from the tap, and answer its envelope."""
         self.seen += 1
+        envelope = decode(message.body)
         self.log.append(envelope)
         return envelope
 
@@ -130,7 +125,7 @@ class Bus:
             sql = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
             return bool((await fetch(self.database_url, sql))[0][0] == 0)
 
-        await eventually(relayed)
+        await eventually(relayed, what="the outbox relayed")
         total = (await fetch(self.database_url, "SELECT count(*) FROM outbox"))[0][0]
         while self.seen < total:
             await self.next()
