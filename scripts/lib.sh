@@ -69,13 +69,23 @@ ensure_uv() {
     "$py" -m pip --version >/dev/null 2>&1 ||
         die "uv is missing and $py has no pip; install pip (apt-get install python3-pip) or uv"
     say "uv not found; installing it with $py -m pip"
-    local pip=("$py" -m pip install --disable-pip-version-check --quiet)
     # --user fails inside a virtualenv; an externally managed interpreter (PEP 668) needs
     # --break-system-packages, harmless for a user-scheme install of a single binary.
-    "${pip[@]}" --user uv ||
-        "${pip[@]}" uv ||
-        "${pip[@]}" --user --break-system-packages uv ||
+    local options errors
+    errors="$(mktemp)"
+    for options in "--user" "" "--user --break-system-packages"; do
+        # shellcheck disable=SC2086 # options is a list of flags
+        if "$py" -m pip install --disable-pip-version-check --quiet $options uv 2>"$errors"; then
+            rm -f "$errors"
+            break
+        fi
+        say "pip install ${options:+$options }uv did not work: $(grep -m1 -i error "$errors" || true)"
+    done
+    if [[ -f "$errors" ]]; then
+        cat "$errors" >&2
+        rm -f "$errors"
         die "could not install uv with pip"
+    fi
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash >/dev/null 2>&1 || true; fi
     hash -r
     UV="$(_find_uv)" || die "uv was installed but cannot be found; add ~/.local/bin to PATH"
