@@ -98,8 +98,9 @@ def make_relay(
 
     def make(broker: Broker, *, own_wakeup: bool = False, **config: Any) -> OutboxRelay:
         config.setdefault("poll_seconds", 30.0)
+        config.setdefault("dsn", asyncpg_dsn(outbox_db.url))
         relay = OutboxRelay(
-            RelayConfig(dsn=asyncpg_dsn(outbox_db.url), service=f"test{unique}", **config),
+            RelayConfig(service=f"test{unique}", **config),
             broker,
             wakeup=None if own_wakeup else outbox_db.outbox.committed,
         )

@@ -48,6 +48,23 @@ class OutboxDb:
             )
             return int(count or 0)
 
+    async def relay_leader_pid(self, service: str) -> int | None:
+        """The backend of the relay session holding the outbox's advisory lock, if any."""
+        async with self.engine.connect() as conn:
+            pid = await conn.scalar(
+                text(
+                    """SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                       WHERE l.locktype = 'advisory' AND l.granted
+                         AND a.datname = current_database() AND a.application_name = :name"""
+                ),
+                {"name": f"{service}-relay"},
+            )
+            return int(pid) if pid is not None else None
+
+    async def terminate(self, pid: int) -> None:
+        async with self.engine.connect() as conn:
+            assert await conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
     async def save_item(self, name: str, event_type: str = "item.created") -> Envelope:
         """The use case under test: write an item and its event in one unit of work."""
         item_id = new_id()
@@ -59,6 +76,22 @@ class OutboxDb:
             uow.emit(event)
             await uow.commit()
         return event
+
+
+async def save_items(db: OutboxDb, names: list[str]) -> list[Envelope]:
+    """Many items and their events in one transaction."""
+    events = [item_event("item.created", new_id(), 1, name) for name in names]
+    async with db.unit_of_work() as uow:
+        await uow.connection.execute(
+            db.items.insert(),
+            [
+                {"id": e.subject.id, "name": n, "version": 1}
+                for e, n in zip(events, names, strict=True)
+            ],
+        )
+        uow.emit(*events)
+        await uow.commit()
+    return events
 
 
 def item_event(event_type: str, item_id: UUID, version: int, name: str) -> Envelope:
