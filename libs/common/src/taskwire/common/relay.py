@@ -57,7 +57,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Contend for leadership and relay while leader; never returns until cancelled."""
-        backoff = 0.2
+        backoff = _Backoff()
         while True:
             conn: asyncpg.Connection | None = None
             try:
@@ -65,48 +65,66 @@ class OutboxRelay:
                     self.config.dsn,
                     server_settings={"application_name": f"{self.config.service}-relay"},
                 )
+                # A session that dies while the leader idles wakes it, so it stops claiming
+                # leadership at once rather than at its next poll.
+                conn.add_termination_listener(self._on_notify)
                 await conn.execute("SET statement_timeout = 0")
                 await conn.execute("SELECT pg_advisory_lock($1)", self.config.advisory_key)
                 self.is_leader = True
                 log.info("outbox relay for %s is now the leader", self.config.service)
                 await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-                backoff = 0.2
-                await self._lead(conn)
+                await self._lead(conn, backoff)
             except BrokerUnavailable as exc:
                 log.warning("relay stepping down: %s; will contend again once it answers", exc)
-                await self._release(conn)
+                await self._close(conn)
                 await self.broker.wait_connected()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("relay lost its database session (%s); retrying in %.1fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                await asyncio.sleep(backoff.next())
+            except Exception as exc:
+                # Whatever went wrong (Postgres down, the session killed, a bad query), the relay
+                # must not die, nor retry hot: it pauses longer each time until a batch succeeds.
+                pause = backoff.next()
+                log.warning("relay lost its database session (%r); retrying in %.1fs", exc, pause)
+                await self._close(conn)
+                await asyncio.sleep(pause)
             finally:
                 self.is_leader = False
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(conn.close(timeout=2))
+                await self._close(conn)
 
     def _on_notify(self, *_: Any) -> None:
         self.wakeup.set()
 
-    async def _release(self, conn: asyncpg.Connection | None) -> None:
+    async def _close(self, conn: asyncpg.Connection | None) -> None:
+        """End the session, which also releases the advisory lock for a standby."""
         self.is_leader = False
         if conn is not None and not conn.is_closed():
             with contextlib.suppress(Exception):
-                await conn.execute("SELECT pg_advisory_unlock($1)", self.config.advisory_key)
+                await asyncio.shield(conn.close(timeout=2))
 
-    async def _lead(self, conn: asyncpg.Connection) -> None:
+    async def _lead(self, conn: asyncpg.Connection, backoff: _Backoff) -> None:
         loop = asyncio.get_running_loop()
         next_cleanup = loop.time()
         while True:
             self.wakeup.clear()
+            if conn.is_closed():
+                raise ConnectionError("the relay's database session ended")
             sent = await self._relay_batch(conn)
+            backoff.reset()
             if loop.time() >= next_cleanup:
                 await self._delete_published(conn)
                 next_cleanup = loop.time() + self.config.cleanup_every_seconds
             if sent < self.config.batch_size:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), self.config.poll_seconds)
+                    await asyncio.wait_for(self.wakeup.wait(), await self._idle_seconds(conn))
+
+    async def _idle_seconds(self, conn: asyncpg.Connection) -> float:
+        """Until the poll, or sooner when a deferred event is due for its retry."""
+        due = await conn.fetchval(
+            f"""SELECT EXTRACT(EPOCH FROM min(next_attempt_at) - now()) FROM {self._t}
+                WHERE published_at IS NULL AND next_attempt_at IS NOT NULL"""
+        )
+        if due is None:
+            return self.config.poll_seconds
+        return min(self.config.poll_seconds, max(float(due), 0.01))
 
     async def _relay_batch(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(
@@ -138,11 +156,14 @@ class OutboxRelay:
                 confirmed,
             )
             self.published += len(confirmed)
-        failed = [(row, err) for row, err in zip(rows, outcomes, strict=True) if err is not None]
-        for row, err in failed:
-            await self._defer(conn, row, err)
-        if failed and not any(isinstance(err, Unroutable) for _, err in failed):
-            raise BrokerUnavailable(f"{len(failed)} publishes failed: {failed[0][1]!r}")
+        for row, err in zip(rows, outcomes, strict=True):
+            if isinstance(err, Unroutable):
+                await self._defer(conn, row, err)
+        failed = [err for err in outcomes if err is not None and not isinstance(err, Unroutable)]
+        if failed:
+            # Left as they are, not deferred: a delay would let events committed after them
+            # leave first once the broker is back. The next leader retries them in order.
+            raise BrokerUnavailable(f"{len(failed)} publishes failed: {failed[0]!r}")
         return len(rows)
 
     async def _wait_for_broker(self) -> None:
@@ -175,6 +196,7 @@ class OutboxRelay:
         )
 
     async def _delete_published(self, conn: asyncpg.Connection) -> None:
+        # Published rows only: an unpublished event is never deleted, however old.
         deleted = await conn.execute(
             f"""DELETE FROM {self._t} WHERE seq IN (
                     SELECT seq FROM {self._t}
@@ -183,3 +205,16 @@ class OutboxRelay:
         )
         if deleted != "DELETE 0":
             log.info("outbox cleanup: %s", deleted)
+
+
+class _Backoff:
+    def __init__(self, first: float = 0.2, most: float = 5.0) -> None:
+        self._first, self._most = first, most
+        self._current = first
+
+    def next(self) -> float:
+        current, self._current = self._current, min(self._current * 2, self._most)
+        return current
+
+    def reset(self) -> None:
+        self._current = self._first
