@@ -10,15 +10,19 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from taskwire.common.broker import Broker
+from taskwire.common.broker import Broker, QueueSpec
+from taskwire.common.consumer import Consumer, Handler
 from taskwire.common.db import asyncpg_dsn
+from taskwire.common.outbox import EventUnitOfWork
 from taskwire.common.relay import OutboxRelay, RelayConfig
 from tests.support.background import Background
 from tests.support.infra import Infra
 from tests.support.outbox_db import OutboxDb, create_outbox_db
+from tests.support.replica import create_replica
 from tests.support.tcp_proxy import TcpProxy
 
 BrokerFactory = Callable[..., Broker]
+ConsumerFactory = Callable[..., Any]
 
 
 @pytest.fixture
@@ -122,3 +126,31 @@ async def queues(amqp: AbstractRobustConnection) -> AsyncIterator[list[str]]:
             for queue in (name, f"{name}.dlq"):
                 await channel.queue_delete(queue)
         await channel.close()
+
+
+@pytest.fixture
+async def start_consumer(
+    outbox_db: OutboxDb, unique: str, queues: list[str], background: Background
+) -> AsyncIterator[ConsumerFactory]:
+    """Start a consumer of `q<unique>` bound to item.* on a given broker; stopped afterwards
+    (before the brokers close: `background` depends on them)."""
+    await create_replica(outbox_db.engine)
+    consumers: list[Consumer[EventUnitOfWork]] = []
+    queues.append(f"q{unique}")
+
+    async def start(
+        broker: Broker,
+        handler: Handler[EventUnitOfWork],
+        delivery_limit: int = 3,
+        unit_of_work: Callable[[], EventUnitOfWork] | None = None,
+    ) -> Consumer[EventUnitOfWork]:
+        spec = QueueSpec(f"q{unique}", ("item.*",), delivery_limit=delivery_limit)
+        uow = unit_of_work or outbox_db.unit_of_work
+        consumer = Consumer(broker, spec, handler, uow, prefetch=10)
+        await consumer.start()
+        consumers.append(consumer)
+        return consumer
+
+    yield start
+    for consumer in consumers:
+        await consumer.stop()

@@ -9,6 +9,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from taskwire.common.events import Envelope, decode
+from tests.support.waiting import eventually
 
 
 @dataclass
@@ -49,3 +50,21 @@ async def open_tap(connection: AbstractRobustConnection, exchange: str, *binding
 
     await queue.consume(on_message)
     return tap
+
+
+async def dead_letters(
+    amqp: AbstractRobustConnection, queue: str, count: int
+) -> list[AbstractIncomingMessage]:
+    """Wait for `count` messages in `<queue>.dlq` and take them."""
+    channel = await amqp.channel()
+    dlq = await channel.declare_queue(f"{queue}.dlq", passive=True)
+    found: list[AbstractIncomingMessage] = []
+
+    async def enough() -> bool:
+        while (message := await dlq.get(fail=False, no_ack=True)) is not None:
+            found.append(message)
+        return len(found) >= count
+
+    await eventually(enough, what=f"{count} dead letters")
+    await channel.close()
+    return found
