@@ -1,0 +1,116 @@
+"""The consumer under faults: a broker cut, a cut between commit and ack, a database outage."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from taskwire.common.broker import Broker
+from taskwire.common.db import UnitOfWork
+from taskwire.common.events import Envelope
+from taskwire.common.ids import new_id
+from taskwire.common.outbox import EventUnitOfWork
+from tests.support.outbox_db import OutboxDb, item_event
+from tests.support.replica import Calls, apply_item, outgoing, replica_count, replica_row
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import eventually, eventually_equals
+
+pytestmark = pytest.mark.slow
+
+BrokerFactory = Callable[..., Broker]
+ConsumerFactory = Callable[..., Any]
+
+
+async def test_the_consumer_resumes_after_a_broker_cut(
+    make_broker: BrokerFactory,
+    make_proxy: Callable[[], Any],
+    start_consumer: ConsumerFactory,
+    outbox_db: OutboxDb,
+) -> None:
+    proxy: TcpProxy = await make_proxy()
+    consumer = await start_consumer(make_broker(proxy), apply_item)
+    publisher = make_broker()
+    await publisher.wait_connected(timeout=10)
+    await publisher.publish([outgoing(item_event("item.created", new_id(), 1, "before"))])
+    await eventually(lambda: consumer.handled == 1, what="first handled")
+
+    await proxy.cut()
+    meanwhile = [item_event("item.created", new_id(), 1, f"meanwhile-{n}") for n in range(10)]
+    await publisher.publish([outgoing(e) for e in meanwhile])
+    await proxy.start()
+    await eventually(lambda: consumer.handled == 11, what="all handled after the cut")
+    assert await replica_count(outbox_db.engine) == 11
+    assert consumer.dead_lettered == 0
+
+
+async def test_a_cut_between_commit_and_ack_redelivers_and_the_version_check_applies_once(
+    make_broker: BrokerFactory,
+    make_proxy: Callable[[], Any],
+    start_consumer: ConsumerFactory,
+    outbox_db: OutboxDb,
+) -> None:
+    proxy: TcpProxy = await make_proxy()
+    calls = Calls()
+
+    async def apply_then_lose_the_ack(uow: UnitOfWork, event: Envelope) -> None:
+        calls.seen.append(event.id)
+        await apply_item(uow, event)
+        if len(calls.seen) == 1:
+            # As if the process died right after COMMIT: the ack never reaches the broker.
+            uow.after_commit(proxy.drop_connections)
+
+    consumer = await start_consumer(make_broker(proxy), apply_then_lose_the_ack)
+    event = item_event("item.created", new_id(), 1, "once")
+    publisher = make_broker()
+    await publisher.wait_connected(timeout=10)
+    await publisher.publish([outgoing(event)])
+    await eventually(lambda: calls.count(event.id) == 2, what="redelivery")
+    await eventually(lambda: consumer.handled == 2, what="second delivery acked")
+    row = await replica_row(outbox_db.engine, event.subject.id)
+    assert row is not None
+    assert row["applied"] == 1
+
+
+async def test_a_database_outage_is_waited_out_not_dead_lettered(
+    make_broker: BrokerFactory,
+    start_consumer: ConsumerFactory,
+    outbox_db: OutboxDb,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = make_url(outbox_db.url)
+    postgres = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await postgres.start()
+    engine = create_async_engine(url.set(port=postgres.port), pool_pre_ping=True)
+    try:
+
+        def unit_of_work() -> EventUnitOfWork:
+            return EventUnitOfWork(engine, outbox_db.outbox)
+
+        consumer = await start_consumer(
+            make_broker(), apply_item, delivery_limit=2, unit_of_work=unit_of_work
+        )
+        publisher = make_broker()
+        await publisher.wait_connected(timeout=10)
+        await publisher.publish([outgoing(item_event("item.created", new_id(), 1, "warm"))])
+        await eventually(lambda: consumer.handled == 1, what="first handled")
+
+        caplog.set_level(logging.WARNING, logger="taskwire.common.consumer")
+        await postgres.cut()
+        events = [item_event("item.created", new_id(), 1, f"during-{n}") for n in range(3)]
+        await publisher.publish([outgoing(e) for e in events])
+        await eventually(
+            lambda: any("database unavailable" in r.message for r in caplog.records),
+            what="a handling attempt without the database",
+        )
+        await postgres.start()
+        await eventually(lambda: consumer.handled == 4, what="handled once the database is back")
+        assert consumer.dead_lettered == 0
+        await eventually_equals(lambda: replica_count(outbox_db.engine), 4)
+    finally:
+        await engine.dispose()
+        await postgres.cut()
