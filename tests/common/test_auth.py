@@ -107,6 +107,8 @@ async def test_rs256_with_a_jwks(identity_provider: tuple[SigningKey, CommonSett
     await refused(TokenVerifier(settings), stranger.sign(claims_for(str(user))))
     unknown = SigningKey("k9")
     assert "key" in (await refused(TokenVerifier(settings), unknown.sign(claims_for(str(user)))))
+    await refused(TokenVerifier(settings), "not.a.token")
+    await refused(TokenVerifier(settings), key.sign(claims_for(str(user), audience="other")))
 
 
 async def test_algorithm_confusion_is_refused(
