@@ -127,7 +127,8 @@ class Broker:
                 try:
                     await self._declare_exchanges(connection)
                 except BaseException:
-                    await asyncio.shield(connection.close())
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(connection.close())
                     raise
         self._connection = connection
         return connection
@@ -175,6 +176,8 @@ class Broker:
 
     async def channel(self, *, prefetch: int | None = None) -> AbstractRobustChannel:
         connection = await self.connect()
+        # Opening a channel while the robust connection is between transports fails at once.
+        await connection.connected.wait()
         channel = await connection.channel()
         assert isinstance(channel, AbstractRobustChannel)
         if prefetch is not None:
