@@ -133,3 +133,16 @@ async def test_the_token_cli_prints_a_token_that_verifies(
     token = capsys.readouterr().out.strip()
     caller = await TokenVerifier(CommonSettings()).verify(token)
     assert (caller.user_id, caller.email, caller.name) == (user, "cli@example.test", "Cli")
+
+
+def test_the_token_cli_explains_why_it_cannot_mint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [n for n in os.environ if n.startswith("TASKWIRE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TASKWIRE_JWT_ALGORITHM", "RS256")
+    monkeypatch.setenv("TASKWIRE_JWKS_URL", "https://id.example/jwks.json")
+    with pytest.raises(SystemExit) as exited:
+        auth_cli.main([])
+    assert "HS256" in str(exited.value.code)
+    assert capsys.readouterr().out == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import timedelta
 from uuid import UUID
 
@@ -20,14 +21,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hours", type=float, default=12.0, help="lifetime in hours")
     args = parser.parse_args(argv)
     settings = load_settings(CommonSettings)
-    token = mint_token(
-        settings,
-        args.sub or new_id(),
-        args.email,
-        args.name,
-        picture=args.picture,
-        ttl=timedelta(hours=args.hours),
-    )
+    try:
+        token = mint_token(
+            settings,
+            args.sub or new_id(),
+            args.email,
+            args.name,
+            picture=args.picture,
+            ttl=timedelta(hours=args.hours),
+        )
+    except ValueError as exc:
+        sys.exit(f"taskwire-token: {exc}")
     print(token)
 
 
