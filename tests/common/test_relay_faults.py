@@ -222,3 +222,34 @@ async def test_the_relay_waits_out_a_database_outage_without_spinning(
         assert relay.is_leader
     finally:
         await postgres.cut()
+
+
+async def test_events_the_broker_refuses_are_retried_in_order(
+    make_broker: BrokerFactory,
+    make_relay: RelayFactory,
+    outbox_db: OutboxDb,
+    amqp: AbstractRobustConnection,
+    exchange_names: tuple[str, str],
+    unique: str,
+) -> None:
+    """A full queue that rejects publishes makes the broker nack: not lost, not deferred."""
+    channel = await amqp.channel()
+    exchange = await channel.declare_exchange(exchange_names[0], "topic", durable=True)
+    full = await channel.declare_queue(
+        f"full{unique}",
+        exclusive=True,
+        arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
+    )
+    await full.bind(exchange, "item.*")
+    make_relay(make_broker())
+    events = await save_items(outbox_db, ["a", "b", "c"])
+
+    received: list[str | None] = []
+    while len(received) < 3:
+        message = await eventually(lambda: full.get(fail=False, no_ack=True), what="next event")
+        assert message is not None
+        received.append(message.message_id)
+    assert received == [str(e.id) for e in events]
+    await eventually_equals(outbox_db.unpublished, 0, what="unpublished rows")
+    rows = await outbox_db.outbox_rows()
+    assert all(row["next_attempt_at"] is None for row in rows)
