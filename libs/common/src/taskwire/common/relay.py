@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from taskwire.common.broker import Broker, OutgoingMessage, Unroutable
+from taskwire.common.broker import CONNECTION_ERRORS, Broker, OutgoingMessage, Unroutable
 from taskwire.common.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -147,8 +147,8 @@ class OutboxRelay:
         ]
         try:
             outcomes = await self.broker.publish(messages)
-        except ConnectionError as exc:
-            raise BrokerUnavailable(str(exc)) from exc
+        except CONNECTION_ERRORS as exc:
+            raise BrokerUnavailable(repr(exc)) from exc
         confirmed = [row["seq"] for row, err in zip(rows, outcomes, strict=True) if err is None]
         if confirmed:
             await conn.execute(
