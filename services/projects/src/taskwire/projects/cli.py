@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="taskwire-projects", description="The Taskwire projects service."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create the database if missing, then upgrade its schema")
     commands.add_parser("serve", help="serve the HTTP API (relay and consumer run inside)")
     commands.add_parser("run", help="migrate, then serve")

@@ -6,6 +6,7 @@ package is installed (a clone with `uv run`, or a wheel in an image), whatever t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -68,16 +69,27 @@ async def current_revision(database_url: str) -> str | None:
 
 
 async def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database's schema to `revision`, in one transaction."""
+    """Bring the database's schema up to `revision`, in one transaction."""
+    await _run(database_url, command.upgrade, revision)
+
+
+async def downgrade(database_url: str, revision: str) -> None:
+    """Take the database's schema down to `revision` ("base": nothing), in one transaction."""
+    await _run(database_url, command.downgrade, revision)
+
+
+async def _run(database_url: str, step: Callable[[Config, str], None], revision: str) -> None:
     config = alembic_config(database_url)
     engine = create_async_engine(database_url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_upgrade, config, revision)
+            await conn.run_sync(_on_connection, config, step, revision)
     finally:
         await engine.dispose()
 
 
-def _upgrade(conn: Connection, config: Config, revision: str) -> None:
+def _on_connection(
+    conn: Connection, config: Config, step: Callable[[Config, str], None], revision: str
+) -> None:
     config.attributes["connection"] = conn
-    command.upgrade(config, revision)
+    step(config, revision)
