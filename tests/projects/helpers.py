@@ -91,6 +91,15 @@ async def fetch(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]
         await conn.close()
 
 
+async def execute(database_url: str, sql: str) -> None:
+    """Run SQL (several statements allowed) on the test's database, outside the service."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 async def row_counts(database_url: str) -> dict[str, int]:
     sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in TABLES)
     return {row[0]: row[1] for row in await fetch(database_url, sql)}

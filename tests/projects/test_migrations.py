@@ -1,0 +1,82 @@
+"""The schema the migrations build is the one the code describes; the CLI migrates and explains."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from taskwire.projects import migrate
+from taskwire.projects.cli import main
+from taskwire.projects.tables import metadata
+from tests.support.databases import database_url as url_of
+from tests.support.databases import drop_database
+from tests.support.infra import Infra
+
+
+def _differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_the_migrated_schema_matches_the_tables_module(database_url: str) -> None:
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_differences) == []
+    finally:
+        await engine.dispose()
+    assert await migrate.current_revision(database_url) == migrate.head_revision()
+
+
+async def test_downgrade_and_upgrade_again(database_url: str) -> None:
+    await migrate.downgrade(database_url, "base")
+    assert await migrate.current_revision(database_url) is None
+    await migrate.upgrade(database_url)
+    assert await migrate.current_revision(database_url) == migrate.head_revision()
+
+
+def test_cli_migrate_creates_the_database_once(
+    infra: Infra, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"tw_projects_cli_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("TASKWIRE_PROJECTS_DATABASE_URL", url_of(infra.postgres_admin_url, name))
+    try:
+        main(["migrate"])
+        first = capsys.readouterr().out
+        main(["migrate"])
+        second = capsys.readouterr().out
+    finally:
+        asyncio.run(drop_database(infra.postgres_admin_url, name))
+    assert f"database {name!r} created" in first
+    assert "schema at nothing; upgrading to 0001" in first
+    assert f"database {name!r} exists" in second
+    assert "schema at 0001; upgrading to 0001" in second
+
+
+def test_cli_migrate_explains_an_unreachable_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql+asyncpg://postgres:s3cret@127.0.0.1:1/taskwire_projects"
+    monkeypatch.setenv("TASKWIRE_PROJECTS_DATABASE_URL", url)
+    with pytest.raises(SystemExit) as exited:
+        main(["migrate"])
+    message = str(exited.value.code)
+    assert "Postgres is not reachable at postgresql+asyncpg://postgres:***@127.0.0.1:1/" in message
+    assert "pg_ctlcluster --skip-systemctl-redirect" in message
+    assert "TASKWIRE_PROJECTS_DATABASE_URL" in message
+    assert "s3cret" not in message + capsys.readouterr().out
+
+
+def test_cli_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "migrate" in capsys.readouterr().err
