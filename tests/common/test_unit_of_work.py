@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from opentelemetry import trace
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from taskwire.common.db import UnitOfWork
+from taskwire.common.db import UnitOfWork, asyncpg_dsn, create_engine
 from taskwire.common.events import decode
 from taskwire.common.ids import new_id
-from taskwire.common.telemetry import setup_tracing
+from taskwire.common.settings import CommonSettings
+from taskwire.common.telemetry import context_from, setup_tracing, trace_headers
 from tests.support.outbox_db import OutboxDb, item_event
 
 
@@ -106,3 +109,31 @@ async def test_the_outbox_row_keeps_the_trace_of_the_request(outbox_db: OutboxDb
         trace_id = format(span.get_span_context().trace_id, "032x")
     [row] = await outbox_db.outbox_rows()
     assert row["headers"]["traceparent"].split("-")[1] == trace_id
+
+
+async def test_the_engine_names_its_sessions_and_bounds_statements(empty_database: str) -> None:
+    settings = CommonSettings(
+        database_url=empty_database, service_name="demo", db_statement_timeout_ms=1234
+    )
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SHOW statement_timeout")) == "1234ms"
+            assert await conn.scalar(text("SHOW application_name")) == "demo"
+    finally:
+        await engine.dispose()
+    dsn = asyncpg_dsn(empty_database)
+    assert dsn.startswith("postgresql://")
+    connection = await asyncpg.connect(dsn)
+    await connection.close()
+
+
+def test_trace_context_survives_the_trip_through_headers() -> None:
+    setup_tracing("tests")
+    with trace.get_tracer("tests").start_as_current_span("request") as span:
+        headers = trace_headers()
+    restored = trace.get_current_span(context_from(headers)).get_span_context()
+    assert restored.trace_id == span.get_span_context().trace_id
+    assert restored.span_id == span.get_span_context().span_id
+    orphan = trace_headers()  # no span: a fresh, valid root context
+    assert trace.get_current_span(context_from(orphan)).get_span_context().is_valid
