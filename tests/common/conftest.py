@@ -62,9 +62,10 @@ def proxied_url(amqp_url: str, proxy: TcpProxy) -> str:
 
 @pytest.fixture
 async def make_broker(
-    infra: Infra, exchange_names: tuple[str, str]
+    infra: Infra, exchange_names: tuple[str, str], amqp: AbstractRobustConnection
 ) -> AsyncIterator[BrokerFactory]:
-    """Brokers on the test's own exchanges, directly or through a proxy; closed afterwards."""
+    """Brokers on the test's own exchanges, directly or through a proxy; closed afterwards, and
+    then the exchanges they declared are deleted (by the `amqp` fixture)."""
     brokers: list[Broker] = []
 
     def make(proxy: TcpProxy | None = None, **options: Any) -> Broker:
