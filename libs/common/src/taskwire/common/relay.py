@@ -113,8 +113,9 @@ class OutboxRelay:
                 await self._delete_published(conn)
                 next_cleanup = loop.time() + self.config.cleanup_every_seconds
             if sent < self.config.batch_size:
+                idle = await self._idle_seconds(conn)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), await self._idle_seconds(conn))
+                    await asyncio.wait_for(self.wakeup.wait(), idle)
 
     async def _idle_seconds(self, conn: asyncpg.Connection) -> float:
         """Until the poll, or sooner when a deferred event is due for its retry."""
