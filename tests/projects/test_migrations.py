@@ -43,6 +43,11 @@ async def test_downgrade_and_upgrade_again(database_url: str) -> None:
     assert await migrate.current_revision(database_url) == migrate.head_revision()
 
 
+async def test_replicas_migrating_at_once_both_succeed(empty_database: str) -> None:
+    await asyncio.gather(*(migrate.upgrade(empty_database) for _ in range(3)))
+    assert await migrate.current_revision(empty_database) == migrate.head_revision()
+
+
 def test_cli_migrate_creates_the_database_once(
     infra: Infra, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

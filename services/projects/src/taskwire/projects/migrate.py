@@ -6,6 +6,7 @@ package is installed (a clone with `uv run`, or a wheel in an image), whatever t
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,13 +15,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, make_url
+from sqlalchemy import Connection, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from taskwire.common.db import asyncpg_dsn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Replicas started together (`taskwire-projects run`) migrate one after the other: the second
+# waits for this lock, then finds the schema at head and has nothing to do.
+MIGRATION_LOCK = zlib.crc32(b"taskwire.projects.migrations")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -83,6 +87,7 @@ async def _run(database_url: str, step: Callable[[Config, str], None], revision:
     engine = create_async_engine(database_url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await conn.run_sync(_on_connection, config, step, revision)
     finally:
         await engine.dispose()
