@@ -20,7 +20,7 @@ def create_app(settings: ProjectsSettings | None = None) -> FastAPI:
             Subscription(
                 queue=settings.consumer_queue,
                 bindings=handlers.BINDINGS,
-                handler=handlers.apply_progress,
+                handler=handlers.handle,
             )
         ],
     )

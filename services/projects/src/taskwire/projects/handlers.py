@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Final
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 PROGRESS_CHANGED: Final = "project.progress_changed"
 DERIVED_STATUS_CHANGED: Final = "project.derived_status_changed"
-BINDINGS: Final = (PROGRESS_CHANGED, DERIVED_STATUS_CHANGED)
 
 
 class Progress(BaseModel):
@@ -40,18 +40,49 @@ class Progress(BaseModel):
     counts_version: int | None = Field(None, ge=0)
 
 
-async def apply_progress(uow: EventUnitOfWork, envelope: Envelope) -> None:
+async def progress_changed(uow: EventUnitOfWork, envelope: Envelope) -> None:
+    """New counts (and the derived status they give) for a project."""
+    progress, project_id, version = _read(envelope)
+    if project_id is None:
+        return
+    if progress.counts is not None:
+        await store.apply_counts(uow.connection, project_id, progress.counts, version)
+    if progress.derived_status is not None:
+        await store.apply_derived_status(
+            uow.connection, project_id, progress.derived_status, version
+        )
+
+
+async def derived_status_changed(uow: EventUnitOfWork, envelope: Envelope) -> None:
+    """A project's derived status moved (old -> new)."""
+    progress, project_id, version = _read(envelope)
+    derived = progress.new or progress.derived_status
+    if project_id is not None and derived is not None:
+        await store.apply_derived_status(uow.connection, project_id, derived, version)
+
+
+HANDLERS: Final = {
+    PROGRESS_CHANGED: progress_changed,
+    DERIVED_STATUS_CHANGED: derived_status_changed,
+}
+BINDINGS: Final = tuple(HANDLERS)
+
+
+async def handle(uow: EventUnitOfWork, envelope: Envelope) -> None:
+    """The subscription's one handler: route each event to what its type does."""
+    handler = HANDLERS.get(envelope.type)
+    if handler is None:
+        log.warning("no handler for %s %s; ignored", envelope.type, envelope.id)
+        return
+    await handler(uow, envelope)
+
+
+def _read(envelope: Envelope) -> tuple[Progress, UUID | None, int]:
     progress = envelope.data_as(Progress)
     project_id = envelope.subject.id if envelope.subject.kind == "project" else envelope.project_id
     if project_id is None:
         log.warning("%s %s names no project; ignored", envelope.type, envelope.id)
-        return
     version = (
         progress.counts_version if progress.counts_version is not None else envelope.subject.version
     )
-    conn = uow.connection
-    if envelope.type == PROGRESS_CHANGED and progress.counts is not None:
-        await store.apply_counts(conn, project_id, progress.counts, version)
-    derived = progress.derived_status or progress.new
-    if derived is not None:
-        await store.apply_derived_status(conn, project_id, derived, version)
+    return progress, project_id, version
