@@ -164,3 +164,31 @@ async def test_dead_letters_reach_the_queue_dlq(
     assert isinstance(got, aio_pika.IncomingMessage)
     assert (got.message_id, got.headers["x-taskwire-reason"]) == ("d-1", "why")
     await channel.close()
+
+
+async def test_publishing_recovers_when_the_broker_lost_the_exchange(
+    make_broker: BrokerFactory,
+    make_proxy: Callable[[], Any],
+    amqp: AbstractRobustConnection,
+    exchange_names: tuple[str, str],
+) -> None:
+    """A broker node replaced without definitions: the exchange is declared again from code."""
+    proxy: TcpProxy = await make_proxy()
+    broker = make_broker(proxy)
+    await broker.wait_connected(timeout=10)
+    assert await broker.publish([message("item.created", 0)]) != [None]  # no queue bound yet
+    channel = await amqp.channel()
+    await channel.exchange_delete(exchange_names[0])
+    proxy.drop_connections()
+
+    async def routed_somewhere() -> bool:
+        try:
+            outcomes = await broker.publish([message("item.created", 1)], timeout=2)
+        except ConnectionError:
+            return False
+        return all(o is None or isinstance(o, Unroutable) for o in outcomes)
+
+    await eventually(routed_somewhere, timeout=10, what="exchange declared again")
+    tap = await open_tap(amqp, exchange_names[0], "item.*")
+    assert await broker.publish([message("item.created", 2)]) == [None]
+    assert (await tap.next_message()).message_id == "m-2"

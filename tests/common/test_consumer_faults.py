@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
+import aiormq
 import pytest
+from aio_pika import Message
+from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwire.common.broker import Broker
 from taskwire.common.db import UnitOfWork
-from taskwire.common.events import Envelope
+from taskwire.common.events import Envelope, encode
 from taskwire.common.ids import new_id
 from taskwire.common.outbox import EventUnitOfWork
 from tests.support.outbox_db import OutboxDb, item_event
@@ -114,3 +118,35 @@ async def test_a_database_outage_is_waited_out_not_dead_lettered(
     finally:
         await engine.dispose()
         await postgres.cut()
+
+
+async def test_the_consumer_declares_its_topology_again_after_the_broker_lost_it(
+    make_broker: BrokerFactory,
+    make_proxy: Callable[[], Any],
+    start_consumer: ConsumerFactory,
+    amqp: AbstractRobustConnection,
+    exchange_names: tuple[str, str],
+    unique: str,
+) -> None:
+    """A broker node replaced without definitions: exchanges, queues and bindings come back."""
+    proxy: TcpProxy = await make_proxy()
+    consumer = await start_consumer(make_broker(proxy), apply_item)
+    channel = await amqp.channel()
+    for queue in (f"q{unique}", f"q{unique}.dlq"):
+        await channel.queue_delete(queue)
+    for exchange in exchange_names:
+        await channel.exchange_delete(exchange)
+    proxy.drop_connections()
+
+    async def handled() -> bool:
+        # Published by hand, so that only the consumer can have declared the exchange again.
+        event = item_event("item.created", new_id(), 1, "after")
+        with contextlib.suppress(aiormq.exceptions.AMQPError):
+            publisher = await amqp.channel()
+            exchange = await publisher.get_exchange(exchange_names[0], ensure=False)
+            await exchange.publish(Message(encode(event)), "item.created", timeout=2)
+            await publisher.close()
+        return bool(consumer.handled >= 1)
+
+    await eventually(handled, timeout=10, interval=0.2, what="handled on the restored topology")
+    assert await channel.declare_queue(f"q{unique}.dlq", passive=True)
