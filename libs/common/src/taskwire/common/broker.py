@@ -15,6 +15,7 @@ from typing import Any
 import aio_pika
 import aiormq
 from aio_pika.abc import (
+    AbstractChannel,
     AbstractExchange,
     AbstractRobustChannel,
     AbstractRobustConnection,
@@ -142,22 +143,34 @@ class Broker:
     async def _declare_exchanges(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel()
         try:
-            await channel.declare_exchange(self.exchange_name, ExchangeType.TOPIC, durable=True)
-            await channel.declare_exchange(
-                self.dead_letter_exchange_name, ExchangeType.DIRECT, durable=True
-            )
+            await self._declare_exchanges_on(channel)
         finally:
             await channel.close()
+
+    async def _declare_exchanges_on(
+        self, channel: AbstractChannel
+    ) -> tuple[AbstractExchange, AbstractExchange]:
+        exchange = await channel.declare_exchange(
+            self.exchange_name, ExchangeType.TOPIC, durable=True
+        )
+        dlx = await channel.declare_exchange(
+            self.dead_letter_exchange_name, ExchangeType.DIRECT, durable=True
+        )
+        return exchange, dlx
 
     async def declare_queue(
         self, spec: QueueSpec, channel: AbstractRobustChannel
     ) -> AbstractRobustQueue:
-        """Declare a consumer's quorum queue, its DLQ and bindings; safe to repeat."""
-        await channel.declare_queue(
+        """Declare a consumer's quorum queue, its DLQ and bindings; safe to repeat.
+
+        Everything is declared on the robust channel, exchanges first, so aio-pika declares it all
+        again in that order after a reconnect, even to a broker that lost its definitions.
+        """
+        exchange, dlx = await self._declare_exchanges_on(channel)
+        dlq = await channel.declare_queue(
             spec.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"}
         )
-        dlq = await channel.get_queue(spec.dead_letter_queue, ensure=False)
-        await dlq.bind(self.dead_letter_exchange_name, routing_key=spec.name)
+        await dlq.bind(dlx, routing_key=spec.name)
         queue = await channel.declare_queue(
             spec.name,
             durable=True,
@@ -171,7 +184,7 @@ class Broker:
             },
         )
         for key in spec.bindings:
-            await queue.bind(self.exchange_name, routing_key=key)
+            await queue.bind(exchange, routing_key=key)
         return queue
 
     async def channel(self, *, prefetch: int | None = None) -> AbstractRobustChannel:
@@ -201,7 +214,7 @@ class Broker:
             channel = await connection.channel(publisher_confirms=True)
             assert isinstance(channel, AbstractRobustChannel)
             self._publish_channel = channel
-            self._exchange = await channel.get_exchange(self.exchange_name, ensure=False)
+            self._exchange, _ = await self._declare_exchanges_on(channel)
         return self._exchange
 
     async def publish(
