@@ -137,3 +137,26 @@ def test_trace_context_survives_the_trip_through_headers() -> None:
     assert restored.span_id == span.get_span_context().span_id
     orphan = trace_headers()  # no span: a fresh, valid root context
     assert trace.get_current_span(context_from(orphan)).get_span_context().is_valid
+
+
+async def test_a_failing_hook_neither_undoes_nor_hides_the_commit(
+    outbox_db: OutboxDb, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("cache down")
+
+    async with outbox_db.unit_of_work() as uow:
+        item_id = new_id()
+        await uow.connection.execute(
+            outbox_db.items.insert().values(id=item_id, name="kept", version=1)
+        )
+        uow.emit(item_event("item.created", item_id, 1, "kept"))
+        uow.after_commit(broken)
+        uow.after_commit(lambda: ran.append("next hook"))
+        await uow.commit()
+    assert await outbox_db.items_named("kept") == 1
+    assert ran == ["next hook"]
+    assert outbox_db.outbox.committed.is_set()
+    assert "cache down" in caplog.text
