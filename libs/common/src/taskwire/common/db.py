@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
@@ -10,6 +11,8 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from taskwire.common.settings import CommonSettings
+
+log = logging.getLogger(__name__)
 
 
 def create_engine(settings: CommonSettings, **overrides: Any) -> AsyncEngine:
@@ -91,6 +94,7 @@ class UnitOfWork:
         self._before_commit.append(hook)
 
     def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook()` once the transaction has committed (never if it rolls back)."""
         self._after_commit.append(hook)
 
     async def commit(self) -> None:
@@ -101,4 +105,9 @@ class UnitOfWork:
         await conn.commit()
         hooks, self._after_commit = self._after_commit, []
         for hook in hooks:
-            hook()
+            # The change is committed: a failing hook (a wake-up, a cache) must neither stop the
+            # others nor make the caller believe the use case failed and retry it.
+            try:
+                hook()
+            except Exception:
+                log.exception("after-commit hook %r failed", hook)
