@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -11,8 +12,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger(__name__)
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:taskwire:problem:"
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 
 class Problem(Exception):
@@ -22,7 +26,10 @@ class Problem(Exception):
     slug: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
+    def __init__(self, detail: str, /, **extensions: Any) -> None:
+        clashing = RESERVED_MEMBERS.intersection(extensions)
+        if clashing:
+            raise ValueError(f"problem extensions may not redefine {sorted(clashing)}")
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
@@ -104,8 +111,13 @@ def problem_response(
     detail: str,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
+    /,
     **extensions: Any,
 ) -> Response:
+    """A problem+json answer. Extensions never overwrite the RFC 9457 members."""
+    clashing = RESERVED_MEMBERS.intersection(extensions)
+    if clashing:
+        raise ValueError(f"problem extensions may not redefine {sorted(clashing)}")
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + slug,
         "title": title,
@@ -157,7 +169,21 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    # The details stay in the log (Starlette re-raises after answering); the client learns only
+    # that it was our fault, in the same problem+json shape as every other error.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        500,
+        "internal",
+        "Internal error",
+        "the service failed to handle this request",
+        request.url.path,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _on_unexpected)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

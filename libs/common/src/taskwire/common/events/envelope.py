@@ -75,7 +75,16 @@ def new_event(
 
 def encode(envelope: Envelope) -> bytes:
     # orjson serialises UUID and datetime natively, several times faster than json + pydantic.
-    return orjson.dumps(envelope.model_dump(by_alias=True), option=orjson.OPT_UTC_Z)
+    return orjson.dumps(
+        envelope.model_dump(by_alias=True), default=_fallback, option=orjson.OPT_UTC_Z
+    )
+
+
+def _fallback(value: object) -> str:
+    # orjson takes only exact uuid.UUID; asyncpg hands out its own UUID subclass.
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__} in an event")
 
 
 def decode(body: bytes) -> Envelope:
