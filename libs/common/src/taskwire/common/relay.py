@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,7 @@ class OutboxRelay:
         self.wakeup = wakeup or asyncio.Event()
         self.is_leader = False
         self.published = 0
+        self._unroutable_warned: dict[str, float] = {}
         self._t = config.table
 
     async def run(self) -> None:
@@ -157,9 +159,11 @@ class OutboxRelay:
                 confirmed,
             )
             self.published += len(confirmed)
-        for row, err in zip(rows, outcomes, strict=True):
-            if isinstance(err, Unroutable):
-                await self._defer(conn, row, err)
+        returned = [
+            row for row, err in zip(rows, outcomes, strict=True) if isinstance(err, Unroutable)
+        ]
+        if returned:
+            await self._defer(conn, returned)
         failed = [err for err in outcomes if err is not None and not isinstance(err, Unroutable)]
         if failed:
             # Left as they are, not deferred: a delay would let events committed after them
@@ -175,25 +179,27 @@ class OutboxRelay:
                 f"broker unreachable for {self.config.broker_grace_seconds}s"
             ) from exc
 
-    async def _defer(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, err: BaseException
-    ) -> None:
-        # An unroutable event is kept and retried with a growing delay, never marked published:
-        # the queue that should take it may not be declared yet.
-        delay = min(0.5 * 2 ** row["attempts"], 60.0)
-        log.warning(
-            "event %s (%s) not published, retrying in %.1fs: %r",
-            row["id"],
-            row["routing_key"],
-            delay,
-            err,
-        )
+    async def _defer(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+        # An unroutable event is kept and retried with a growing delay (0.5 s doubling to 60 s),
+        # never marked published: the queue that should take it may not be declared yet.
         await conn.execute(
-            f"""UPDATE {self._t} SET attempts = attempts + 1, last_error = $2,
-                next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1""",
-            row["seq"],
-            repr(err)[:500],
-            delay,
+            f"""UPDATE {self._t} SET attempts = attempts + 1,
+                    last_error = 'unroutable: no queue bound for ' || routing_key,
+                    next_attempt_at = now() + make_interval(secs => least(0.5 * 2 ^ attempts, 60))
+                WHERE seq = ANY($1::bigint[])""",
+            [row["seq"] for row in rows],
+        )
+        # Loud at most once a minute per routing key, so a service running before its consumers
+        # exist does not drown its own log; every deferral is still visible at debug level.
+        now = asyncio.get_running_loop().time()
+        keys = Counter(row["routing_key"] for row in rows)
+        loud = [k for k in keys if now - self._unroutable_warned.get(k, -1e9) >= 60.0]
+        self._unroutable_warned.update((k, now) for k in loud)
+        log.log(
+            logging.WARNING if loud else logging.DEBUG,
+            "%d event(s) unroutable, kept and retried later (no queue bound): %s",
+            len(rows),
+            ", ".join(f"{key} x{n}" for key, n in keys.most_common()),
         )
 
     async def _delete_published(self, conn: asyncpg.Connection) -> None:

@@ -34,7 +34,7 @@ async def insert_project(
     if created is None:
         return False
     rows = [{**s.model_dump(), "created_at": now, "updated_at": now} for s in board]
-    await conn.execute(insert(statuses).values(rows))
+    await conn.execute(insert(statuses), rows)
     return True
 
 

@@ -55,7 +55,7 @@ async def save_board(
     new = [s for s in changed if s.id not in existing]
     if new:
         rows = [{**s.model_dump(), "created_at": now, "updated_at": now} for s in new]
-        await conn.execute(insert(statuses).values(rows))
+        await conn.execute(insert(statuses), rows)
     updated = [s for s in changed if s.id in existing]
     if updated:
         stmt = (
