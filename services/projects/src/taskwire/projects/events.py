@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
+
 from taskwire.common.events import Envelope, Subject, new_event
 from taskwire.common.events.projects import (
     PRODUCER,
@@ -17,56 +19,49 @@ from taskwire.common.events.projects import (
 Changes = dict[str, list[Any]] | None
 
 
-def workspace_event(
-    type_: str, workspace: WorkspaceState, actor: UUID, changes: Changes = None
+def _event(
+    type_: str,
+    kind: str,
+    subject_id: UUID,
+    state: BaseModel,
+    version: int,
+    actor: UUID,
+    changes: Changes,
+    workspace_id: UUID,
+    project_id: UUID | None = None,
 ) -> Envelope:
     return new_event(
         type_,
         producer=PRODUCER,
-        subject=Subject(kind="workspace", id=workspace.id, version=workspace.version),
-        data=workspace,
-        workspace_id=workspace.id,
+        subject=Subject(kind=kind, id=subject_id, version=version),
+        data=state,
+        workspace_id=workspace_id,
+        project_id=project_id,
         actor_id=actor,
         changes=changes,
     )
+
+
+def workspace_event(
+    type_: str, workspace: WorkspaceState, actor: UUID, changes: Changes = None
+) -> Envelope:
+    w = workspace
+    return _event(type_, "workspace", w.id, w, w.version, actor, changes, w.id)
 
 
 def member_event(type_: str, member: MemberState, actor: UUID, changes: Changes = None) -> Envelope:
     """A member's subject id is its user id; the envelope's workspace_id completes the key."""
-    return new_event(
-        type_,
-        producer=PRODUCER,
-        subject=Subject(kind="member", id=member.user_id, version=member.version),
-        data=member,
-        workspace_id=member.workspace_id,
-        actor_id=actor,
-        changes=changes,
-    )
+    m = member
+    return _event(type_, "member", m.user_id, m, m.version, actor, changes, m.workspace_id)
 
 
 def project_event(
     type_: str, project: ProjectState, actor: UUID, changes: Changes = None
 ) -> Envelope:
-    return new_event(
-        type_,
-        producer=PRODUCER,
-        subject=Subject(kind="project", id=project.id, version=project.version),
-        data=project,
-        workspace_id=project.workspace_id,
-        project_id=project.id,
-        actor_id=actor,
-        changes=changes,
-    )
+    p = project
+    return _event(type_, "project", p.id, p, p.version, actor, changes, p.workspace_id, p.id)
 
 
 def status_event(type_: str, status: StatusState, actor: UUID, changes: Changes = None) -> Envelope:
-    return new_event(
-        type_,
-        producer=PRODUCER,
-        subject=Subject(kind="status", id=status.id, version=status.version),
-        data=status,
-        workspace_id=status.workspace_id,
-        project_id=status.project_id,
-        actor_id=actor,
-        changes=changes,
-    )
+    s = status
+    return _event(type_, "status", s.id, s, s.version, actor, changes, s.workspace_id, s.project_id)
