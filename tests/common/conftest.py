@@ -16,12 +16,12 @@ from taskwire.common.db import asyncpg_dsn
 from taskwire.common.outbox import EventUnitOfWork
 from taskwire.common.relay import OutboxRelay, RelayConfig
 from tests.support.background import Background
+from tests.support.factories import BrokerFactory
 from tests.support.infra import Infra
 from tests.support.outbox_db import OutboxDb, create_outbox_db
 from tests.support.replica import create_replica
 from tests.support.tcp_proxy import TcpProxy
 
-BrokerFactory = Callable[..., Broker]
 ConsumerFactory = Callable[..., Any]
 
 

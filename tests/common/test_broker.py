@@ -12,12 +12,11 @@ import aiormq
 import pytest
 from aio_pika.abc import AbstractRobustConnection, DeliveryMode
 
-from taskwire.common.broker import Broker, OutgoingMessage, QueueSpec, Unroutable
+from taskwire.common.broker import OutgoingMessage, QueueSpec, Unroutable
 from tests.support.amqp import open_tap
+from tests.support.factories import BrokerFactory
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
-
-BrokerFactory = Callable[..., Broker]
 
 
 def message(key: str, n: int) -> OutgoingMessage:

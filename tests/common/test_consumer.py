@@ -8,12 +8,13 @@ from typing import Any
 import orjson
 from aio_pika.abc import AbstractRobustConnection
 
-from taskwire.common.broker import Broker, OutgoingMessage
+from taskwire.common.broker import OutgoingMessage
 from taskwire.common.consumer import REASON_HEADER
 from taskwire.common.db import UnitOfWork
 from taskwire.common.events import Envelope, encode
 from taskwire.common.ids import new_id
 from tests.support.amqp import dead_letters
+from tests.support.factories import BrokerFactory
 from tests.support.outbox_db import OutboxDb, item_event
 from tests.support.replica import (
     Calls,
@@ -24,7 +25,6 @@ from tests.support.replica import (
 )
 from tests.support.waiting import eventually
 
-BrokerFactory = Callable[..., Broker]
 ConsumerFactory = Callable[..., Any]
 
 

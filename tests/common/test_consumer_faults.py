@@ -14,11 +14,11 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from taskwire.common.broker import Broker
 from taskwire.common.db import UnitOfWork
 from taskwire.common.events import Envelope, encode
 from taskwire.common.ids import new_id
 from taskwire.common.outbox import EventUnitOfWork
+from tests.support.factories import BrokerFactory
 from tests.support.outbox_db import OutboxDb, item_event
 from tests.support.replica import Calls, apply_item, outgoing, replica_count, replica_row
 from tests.support.tcp_proxy import TcpProxy
@@ -26,7 +26,6 @@ from tests.support.waiting import eventually, eventually_equals
 
 pytestmark = pytest.mark.slow
 
-BrokerFactory = Callable[..., Broker]
 ConsumerFactory = Callable[..., Any]
 
 

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from aio_pika.abc import AbstractRobustConnection, DeliveryMode
 from sqlalchemy import text
 
-from taskwire.common.broker import Broker
 from taskwire.common.outbox import drop_notify_trigger_ddl
-from taskwire.common.relay import OutboxRelay
 from tests.support.amqp import EventTap, open_tap
+from tests.support.factories import BrokerFactory, RelayFactory
 from tests.support.outbox_db import OutboxDb
 from tests.support.waiting import eventually, eventually_equals
-
-BrokerFactory = Callable[..., Broker]
-RelayFactory = Callable[..., OutboxRelay]
 
 
 async def test_events_leave_in_commit_order_with_their_properties(

@@ -8,17 +8,13 @@ from typing import Any
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from taskwire.common.broker import Broker
-from taskwire.common.relay import OutboxRelay
 from tests.support.amqp import EventTap, open_tap
+from tests.support.factories import BrokerFactory, RelayFactory
 from tests.support.outbox_db import OutboxDb, save_items
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually, eventually_equals
 
 pytestmark = pytest.mark.slow
-
-BrokerFactory = Callable[..., Broker]
-RelayFactory = Callable[..., OutboxRelay]
 
 
 async def first_arrivals(tap: EventTap, expected: set[str], timeout: float = 15) -> list[str]:

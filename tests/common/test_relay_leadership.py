@@ -12,18 +12,14 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import make_url
 
-from taskwire.common.broker import Broker
 from taskwire.common.db import asyncpg_dsn
-from taskwire.common.relay import OutboxRelay
 from tests.support.amqp import open_tap
+from tests.support.factories import BrokerFactory, RelayFactory
 from tests.support.outbox_db import OutboxDb
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
-
-BrokerFactory = Callable[..., Broker]
-RelayFactory = Callable[..., OutboxRelay]
 
 
 async def test_a_standby_takes_over_when_the_leader_session_dies(
