@@ -7,7 +7,7 @@ HS256 token signed with a public key is refused.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -27,6 +27,9 @@ class Caller:
     email: str
     name: str
     picture: str | None = None
+    # Forwarded as the caller's own credential when a service reads another through (its replica
+    # lacks what the request needs); never logged.
+    token: str = field(default="", repr=False)
 
 
 class TokenVerifier:
@@ -65,10 +68,10 @@ class TokenVerifier:
             raise Unauthenticated("token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        return _caller_from(claims)
+        return _caller_from(claims, token)
 
 
-def _caller_from(claims: dict[str, Any]) -> Caller:
+def _caller_from(claims: dict[str, Any], token: str) -> Caller:
     try:
         user_id = UUID(str(claims["sub"]))
     except ValueError as exc:
@@ -83,6 +86,7 @@ def _caller_from(claims: dict[str, Any]) -> Caller:
         email=email,
         name=name if isinstance(name, str) and name else email,
         picture=picture if isinstance(picture, str) else None,
+        token=token,
     )
 
 

@@ -86,9 +86,9 @@ class ServiceRuntime:
         return EventUnitOfWork(self.engine, self.outbox)
 
     async def start(self) -> None:
-        self._spawn(self._connect_and_consume(), "broker")
+        self.spawn(self._connect_and_consume(), "broker")
         if self.run_relay:
-            self._spawn(self.relay.run(), "relay")
+            self.spawn(self.relay.run(), "relay")
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -107,7 +107,8 @@ class ServiceRuntime:
         for consumer in self.consumers:
             await consumer.start()
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+    def spawn(self, coro: Awaitable[None], name: str) -> None:
+        """Run `coro` in the background until `stop()`; a crash is logged, never silent."""
         async def guarded() -> None:
             try:
                 await coro

@@ -12,10 +12,13 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from taskwire.common.events import projects
+from taskwire.common.events import projects, tasks
 from taskwire.common.events.envelope import Envelope
 
-CATALOGUES: dict[str, dict[str, type[BaseModel]]] = {projects.PRODUCER: projects.CATALOGUE}
+CATALOGUES: dict[str, dict[str, type[BaseModel]]] = {
+    projects.PRODUCER: projects.CATALOGUE,
+    tasks.PRODUCER: tasks.CATALOGUE,
+}
 
 
 def _message_name(event_type: str) -> str:
