@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from taskwire.common.events.projects import MemberState
+from taskwire.common.ids import new_id
 from tests.projects.helpers import Api, Bus, User, Users, assert_problem, fetch, row_counts
 
 
@@ -180,3 +181,49 @@ async def test_who_may_remove_whom(
     assert leaves.status_code == 204
     (event,) = await bus.take(1)
     assert event.actor_id == cyd.id
+
+
+async def test_any_member_reads_a_member_tagged_with_its_version(
+    client: httpx.AsyncClient, users: Users, api: Api
+) -> None:
+    ada, bob, viewer = users("ada"), users("bob"), users("viewer")
+    workspace = await api.workspace(ada)
+    await api.member(ada, workspace, bob)
+    await api.member(ada, workspace, viewer, role="viewer")
+    promoted = await client.patch(_url(workspace, bob), json={"role": "admin"}, headers=ada.auth)
+    assert promoted.status_code == 200, promoted.text
+
+    for reader in (ada, bob, viewer):
+        read = await client.get(_url(workspace, bob), headers=reader.auth)
+        assert read.status_code == 200, read.text
+        assert read.json() == promoted.json()
+        assert read.headers["etag"] == '"2"'
+    own = await client.get(_url(workspace, viewer), headers=viewer.auth)
+    assert (own.json()["role"], own.headers["etag"]) == ("viewer", '"1"')
+
+
+async def test_reading_a_member_hides_outsiders_unknowns_and_the_removed(
+    client: httpx.AsyncClient, users: Users, api: Api
+) -> None:
+    ada, bob, outsider = users("ada"), users("bob"), users("outsider")
+    workspace = await api.workspace(ada)
+    elsewhere = await api.workspace(outsider, name="Elsewhere")
+    await api.member(ada, workspace, bob)
+
+    by_outsider = await client.get(_url(workspace, ada), headers=outsider.auth)
+    assert_problem(by_outsider, 404, "not-found")
+    across = await client.get(_url(elsewhere, outsider), headers=ada.auth)
+    assert_problem(across, 404, "not-found")
+    unknown_workspace = await client.get(
+        f"/api/v1/workspaces/{new_id()}/members/{ada.id}", headers=ada.auth
+    )
+    assert_problem(unknown_workspace, 404, "not-found")
+    unknown_user = await client.get(_url(workspace, users("nobody")), headers=ada.auth)
+    assert_problem(unknown_user, 404, "not-found")
+
+    removed = await client.delete(_url(workspace, bob), headers=ada.auth)
+    assert removed.status_code == 204
+    of_removed = await client.get(_url(workspace, bob), headers=ada.auth)
+    assert_problem(of_removed, 404, "not-found")
+    by_removed = await client.get(_url(workspace, ada), headers=bob.auth)
+    assert_problem(by_removed, 404, "not-found")

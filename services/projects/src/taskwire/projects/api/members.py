@@ -1,4 +1,4 @@
-"""A workspace's members: list, add (or revive), change a role, remove (or leave)."""
+"""A workspace's members: list, read one, add (or revive), change a role, remove (or leave)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,17 @@ async def list_members(
         raise NotFound("no such workspace")
     items, cursor = page.split(rows, lambda member: member.user_id)
     return MembersPublic(items=[MemberPublic.model_validate(m) for m in items], next_cursor=cursor)
+
+
+@router.get("/{user_id}")
+async def get_member(
+    workspace_id: UUID, user_id: UUID, caller: CallerDep, conn: ConnDep, response: Response
+) -> MemberPublic:
+    member = await store.member_for(conn, workspace_id, caller.user_id, user_id)
+    if member is None:
+        raise NotFound("no such member")
+    tag(response, member.version)
+    return MemberPublic.model_validate(member)
 
 
 @router.post("", status_code=201)

@@ -44,6 +44,24 @@ async def members_by_id(
     return {r["user_id"]: MemberState.model_validate(plain(r)) for r in rows}, count
 
 
+async def member_for(
+    conn: AsyncConnection, workspace_id: UUID, caller_id: UUID, user_id: UUID
+) -> MemberState | None:
+    """A live member of the workspace, or None when it is not one or the caller is not one."""
+    target = members.alias("target")
+    stmt = (
+        select(target)
+        .join(members, membership(target.c.workspace_id, caller_id))
+        .where(
+            target.c.workspace_id == workspace_id,
+            target.c.user_id == user_id,
+            target.c.removed.is_(False),
+        )
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return None if row is None else MemberState.model_validate(plain(row))
+
+
 async def members_page(
     conn: AsyncConnection, workspace_id: UUID, user_id: UUID, after: UUID | None, limit: int
 ) -> list[MemberState] | None:
