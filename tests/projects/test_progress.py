@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import aio_pika
 import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 from pydantic import BaseModel
 
-from taskwire.common.events import Envelope, Subject, encode, new_event
+from taskwire.common.events import Subject, new_event
 from taskwire.common.events.projects import Counts
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.projects.settings import ProjectsSettings
-from tests.projects.helpers import Api, Bus, User, Users, fetch
-from tests.support.waiting import eventually
+from tests.projects.helpers import Api, Bus, Publisher, User, Users, fetch
 
 
 class Progress(BaseModel):
@@ -30,25 +28,8 @@ class DerivedStatusChanged(BaseModel):
     new: str
 
 
-class Aggregator:
+class Aggregator(Publisher):
     """Publishes hand-made aggregator events to the test's exchange."""
-
-    def __init__(self, amqp: AbstractRobustConnection, exchange: str, runtime: ServiceRuntime):
-        self.amqp, self.exchange, self.runtime = amqp, exchange, runtime
-        self.sent = 0
-
-    async def ready(self, queue: str) -> None:
-        async def consumed() -> bool:
-            channel = await self.amqp.channel()
-            try:
-                declared = await channel.declare_queue(queue, passive=True)
-            except aio_pika.exceptions.ChannelClosed:
-                return False
-            consumers = declared.declaration_result.consumer_count
-            await channel.close()
-            return bool(consumers)
-
-        await eventually(consumed, what="the projects consumer")
 
     async def send(
         self, project: dict[str, Any], type_: str, version: int, data: BaseModel
@@ -61,20 +42,7 @@ class Aggregator:
             workspace_id=UUID(project["workspace_id"]),
             project_id=UUID(project["id"]),
         )
-        await self._publish(envelope)
-
-    async def _publish(self, envelope: Envelope) -> None:
-        channel = await self.amqp.channel()
-        exchange = await channel.get_exchange(self.exchange, ensure=False)
-        message = aio_pika.Message(encode(envelope), message_id=str(envelope.id))
-        await exchange.publish(message, routing_key=envelope.type)
-        await channel.close()
-        self.sent += 1
-
-    async def handled(self) -> None:
-        """Wait until the service has applied every event sent so far."""
-        consumer = self.runtime.consumers[0]
-        await eventually(lambda: consumer.handled >= self.sent, what="events handled")
+        await self.publish(envelope)
 
 
 @pytest.fixture

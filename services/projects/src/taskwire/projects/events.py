@@ -25,7 +25,7 @@ def _event(
     subject_id: UUID,
     state: BaseModel,
     version: int,
-    actor: UUID,
+    actor: UUID | None,
     changes: Changes,
     workspace_id: UUID,
     project_id: UUID | None = None,
@@ -56,7 +56,7 @@ def member_event(type_: str, member: MemberState, actor: UUID, changes: Changes 
 
 
 def project_event(
-    type_: str, project: ProjectState, actor: UUID, changes: Changes = None
+    type_: str, project: ProjectState, actor: UUID | None, changes: Changes = None
 ) -> Envelope:
     p = project
     return _event(type_, "project", p.id, p, p.version, actor, changes, p.workspace_id, p.id)

@@ -1,4 +1,7 @@
-"""What the projects service does with the events it consumes: the aggregator's progress.
+"""What the projects service does with the events it consumes.
+
+The aggregator's progress, and tasks created or restored in an archived project (which
+restore the project, DESIGN.md section 2).
 
 Counts and the derived status are applied only when their version is newer than the stored one
 (each has its own version, so a derived_status_changed cannot hide the counts of a
@@ -9,14 +12,18 @@ event changes nothing. They do not bump the project's version: they are the aggr
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Final
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from taskwire.common.events import Envelope
-from taskwire.common.events.projects import Category, Counts
+from taskwire.common.events.projects import PROJECT_RESTORED, Category, Counts
+from taskwire.common.events.tasks import TASK_CREATED, TASK_RESTORED
 from taskwire.common.outbox import EventUnitOfWork
+from taskwire.projects import domain
+from taskwire.projects.events import project_event
 from taskwire.projects.store import projects as store
 
 log = logging.getLogger(__name__)
@@ -61,9 +68,29 @@ async def derived_status_changed(uow: EventUnitOfWork, envelope: Envelope) -> No
         await store.apply_derived_status(uow.connection, project_id, derived, version)
 
 
+async def task_revives_project(uow: EventUnitOfWork, envelope: Envelope) -> None:
+    """A task created or restored in an archived project restores the project.
+
+    Only an archive older than the task's change is undone: a project archived after it stays
+    archived, so a late or redelivered task event can never undo a later archive.
+    """
+    if envelope.project_id is None:
+        return
+    project = await store.locked_project(uow.connection, envelope.project_id)
+    if project is None or project.archived_at is None:
+        return
+    if project.archived_at >= envelope.occurred_at:
+        return
+    project, changes = domain.revise(project, {"archived_at": None}, updated_at=datetime.now(UTC))
+    await store.save_project(uow.connection, project)
+    uow.emit(project_event(PROJECT_RESTORED, project, envelope.actor_id, changes))
+
+
 HANDLERS: Final = {
     PROGRESS_CHANGED: progress_changed,
     DERIVED_STATUS_CHANGED: derived_status_changed,
+    TASK_CREATED: task_revives_project,
+    TASK_RESTORED: task_revives_project,
 }
 BINDINGS: Final = tuple(HANDLERS)
 

@@ -53,6 +53,17 @@ async def project_for(
     return None if row is None else (ProjectState.model_validate(plain(row)), Role(row["role"]))
 
 
+async def locked_project(conn: AsyncConnection, project_id: UUID) -> ProjectState | None:
+    """A live project, locked against its other writers (for changes no caller asked for)."""
+    stmt = (
+        select(projects)
+        .where(projects.c.id == project_id, projects.c.deleted.is_(False))
+        .with_for_update(key_share=True)
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return None if row is None else ProjectState.model_validate(plain(row))
+
+
 async def projects_page(
     conn: AsyncConnection,
     workspace_id: UUID,
