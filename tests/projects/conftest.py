@@ -7,14 +7,11 @@ and binds an event tap to everything its exchange routes before the app starts.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from taskwire.common.runtime import ServiceRuntime
@@ -23,35 +20,22 @@ from taskwire.projects.migrate import upgrade
 from taskwire.projects.settings import ProjectsSettings
 from tests.projects.helpers import Api, Bus, Users
 from tests.support.amqp import EventTap, open_tap
-from tests.support.databases import create_database, drop_database
 from tests.support.infra import Infra
+from tests.support.service import asgi_client, cloned_database, migrated_template, running
 
 MAX_BODY_BYTES = 4096
 
 
 @pytest.fixture(scope="session")
 def projects_template(infra: Infra) -> Iterator[str]:
-    """A migrated database, cloned by each test (sync: it runs outside the tests' loops)."""
-    name = f"tw_projects_template_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        await upgrade(await create_database(infra.postgres_admin_url, name))
-
-    asyncio.run(create())
-    try:
+    with migrated_template(infra, "projects", upgrade) as name:
         yield name
-    finally:
-        asyncio.run(drop_database(infra.postgres_admin_url, name))
 
 
 @pytest.fixture
 async def database_url(infra: Infra, unique: str, projects_template: str) -> AsyncIterator[str]:
-    name = f"tw_projects_{unique}"
-    url = await create_database(infra.postgres_admin_url, name, template=projects_template)
-    try:
+    async with cloned_database(infra, f"tw_projects_{unique}", projects_template) as url:
         yield url
-    finally:
-        await drop_database(infra.postgres_admin_url, name)
 
 
 @pytest.fixture
@@ -80,15 +64,8 @@ async def tap(amqp: AbstractRobustConnection, exchange_names: tuple[str, str]) -
 async def app(
     settings: ProjectsSettings, tap: EventTap, amqp: AbstractRobustConnection
 ) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    try:
-        async with LifespanManager(application):
-            yield application
-    finally:
-        channel = await amqp.channel()
-        for queue in (settings.consumer_queue, f"{settings.consumer_queue}.dlq"):
-            await channel.queue_delete(queue)
-        await channel.close()
+    async with running(create_app(settings), amqp, settings.consumer_queue) as application:
+        yield application
 
 
 @pytest.fixture
@@ -99,8 +76,7 @@ def runtime(app: FastAPI) -> ServiceRuntime:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://projects.test") as c:
+    async with asgi_client(app, "http://projects.test") as c:
         yield c
 
 

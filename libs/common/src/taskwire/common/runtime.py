@@ -109,6 +109,7 @@ class ServiceRuntime:
 
     def spawn(self, coro: Awaitable[None], name: str) -> None:
         """Run `coro` in the background until `stop()`; a crash is logged, never silent."""
+
         async def guarded() -> None:
             try:
                 await coro

@@ -1,0 +1,68 @@
+"""A service under test: its template database, its app running with its lifespan, a client.
+
+Each service's conftest names what differs (its migrations, its app factory, its queue); the
+mechanics are here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import httpx
+from aio_pika.abc import AbstractRobustConnection
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from tests.support.databases import create_database, drop_database
+from tests.support.infra import Infra
+
+
+@contextmanager
+def migrated_template(
+    infra: Infra, service: str, upgrade: Callable[[str], Awaitable[None]]
+) -> Iterator[str]:
+    """A database migrated once per session, cloned by each test (sync: outside tests' loops)."""
+    name = f"tw_{service}_template_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        await upgrade(await create_database(infra.postgres_admin_url, name))
+
+    asyncio.run(create())
+    try:
+        yield name
+    finally:
+        asyncio.run(drop_database(infra.postgres_admin_url, name))
+
+
+@asynccontextmanager
+async def cloned_database(infra: Infra, name: str, template: str) -> AsyncIterator[str]:
+    url = await create_database(infra.postgres_admin_url, name, template=template)
+    try:
+        yield url
+    finally:
+        await drop_database(infra.postgres_admin_url, name)
+
+
+@asynccontextmanager
+async def running(
+    application: FastAPI, amqp: AbstractRobustConnection, queue: str
+) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan (relay, consumers); its queue and DLQ are deleted afterwards."""
+    try:
+        async with LifespanManager(application):
+            yield application
+    finally:
+        channel = await amqp.channel()
+        for name in (queue, f"{queue}.dlq"):
+            await channel.queue_delete(name)
+        await channel.close()
+
+
+@asynccontextmanager
+async def asgi_client(application: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        yield client
