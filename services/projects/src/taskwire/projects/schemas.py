@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from taskwire.common.bodies import Body, Patch
 from taskwire.common.events.projects import Category, Counts, Role
 from taskwire.projects.domain import KEY_PATTERN, SLUG_MAX, SLUG_PATTERN
 
@@ -20,36 +21,16 @@ Url = Annotated[str, StringConstraints(max_length=2_000)]
 Position = Annotated[int, Field(ge=0, le=10_000)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Patch(_Body):
-    """A partial update: absent fields stay as they are; null is refused unless listed."""
-
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="after")
-    def _refuse_nulls(self) -> _Patch:
-        for name in self.model_fields_set - self.nullable:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
-
-    def updates(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
-
-
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class WorkspaceCreate(_Body):
+class WorkspaceCreate(Body):
     name: Name
     slug: Slug | None = None
 
 
-class WorkspaceUpdate(_Patch):
+class WorkspaceUpdate(Patch):
     name: Name | None = None
     slug: Slug | None = None
 
@@ -69,7 +50,7 @@ class WorkspacesPublic(BaseModel):
     next_cursor: str | None
 
 
-class MemberCreate(_Body):
+class MemberCreate(Body):
     user_id: UUID
     email: Email
     display_name: Name
@@ -77,7 +58,7 @@ class MemberCreate(_Body):
     role: Role = Role.MEMBER
 
 
-class MemberUpdate(_Patch):
+class MemberUpdate(Patch):
     role: Role | None = None
 
 
@@ -98,13 +79,13 @@ class MembersPublic(BaseModel):
     next_cursor: str | None
 
 
-class StatusCreate(_Body):
+class StatusCreate(Body):
     name: Name
     category: Category
     position: Position | None = Field(None, description="where to insert it; default: last")
 
 
-class StatusUpdate(_Patch):
+class StatusUpdate(Patch):
     name: Name | None = None
     category: Category | None = None
     position: Position | None = None
@@ -123,13 +104,13 @@ class StatusesPublic(BaseModel):
     items: list[StatusPublic]
 
 
-class ProjectCreate(_Body):
+class ProjectCreate(Body):
     key: Key = Field(description="2-10 uppercase letters or digits, starting with a letter")
     name: Name
     description: Description = ""
 
 
-class ProjectUpdate(_Patch):
+class ProjectUpdate(Patch):
     nullable = frozenset({"description"})
 
     key: Key | None = None
