@@ -8,8 +8,11 @@ from collections.abc import Sequence
 from typing import Any, Final, Protocol, Self, TypeVar
 from uuid import UUID
 
-from taskwire.common.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
+from taskwire.common.errors import Conflict, Forbidden, Unprocessable
 from taskwire.common.events.projects import Category, Role, StatusDeletedState, StatusState
+
+# Re-exported (the If-Match rule lives in taskwire.common.http, shared with the tasks service).
+from taskwire.common.http import check_if_match as check_if_match
 
 ROLE_RANK: Final = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
@@ -69,19 +72,6 @@ def slugify(name: str) -> str:
 
 def with_suffix(slug: str, suffix: str) -> str:
     return f"{slug[: SLUG_MAX - len(suffix) - 1].rstrip('-')}-{suffix}"
-
-
-def check_if_match(if_match: str | None, version: int, what: str) -> None:
-    """Honour `If-Match: "<version>"` (strong comparison; `*` matches any existing entity)."""
-    if if_match is None:
-        return
-    tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" in tags or f'"{version}"' in tags or str(version) in tags:
-        return
-    raise PreconditionFailed(
-        f"the {what} changed: it is at version {version}, not {if_match}; reload it and retry",
-        current_version=version,
-    )
 
 
 def changed(old: StateT, updates: dict[str, Any]) -> dict[str, list[Any]]:

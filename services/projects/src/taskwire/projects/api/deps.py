@@ -1,47 +1,24 @@
-"""Dependencies the routes share: the unit of work, a read connection, pages, versions."""
+"""Dependencies the routes share: pages here; the unit of work, a read connection and versions
+from taskwire.common.http, which the tasks service shares."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Final, TypeVar
 from uuid import UUID
 
-from fastapi import Depends, Header, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncConnection
+from fastapi import Depends, Query
 
 from taskwire.common.errors import BadRequest
-from taskwire.common.outbox import EventUnitOfWork
-from taskwire.common.runtime import ServiceRuntime
+from taskwire.common.http import ConnDep, IfMatch, UowDep, tag
+
+__all__ = ["ConnDep", "IfMatch", "Page", "PageDep", "UowDep", "page", "tag"]
 
 MAX_LIMIT: Final = 200
 T = TypeVar("T")
-
-
-def runtime(request: Request) -> ServiceRuntime:
-    value: ServiceRuntime = request.app.state.runtime
-    return value
-
-
-async def unit_of_work(request: Request) -> AsyncIterator[EventUnitOfWork]:
-    """One transaction per request; it rolls back unless the handler commits."""
-    async with runtime(request).unit_of_work() as uow:
-        yield uow
-
-
-async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with runtime(request).engine.connect() as conn:
-        yield conn
-
-
-# "function" scope releases the connection as the handler returns, before the answer is sent.
-UowDep = Annotated[EventUnitOfWork, Depends(unit_of_work, scope="function")]
-ConnDep = Annotated[AsyncConnection, Depends(read_connection, scope="function")]
-IfMatch = Annotated[
-    str | None, Header(max_length=200, description='the version you read, as "<version>"')
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +56,3 @@ def page(
 
 
 PageDep = Annotated[Page, Depends(page)]
-
-
-def tag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
