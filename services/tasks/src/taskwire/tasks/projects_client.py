@@ -1,0 +1,100 @@
+"""Read-through: when the replica lacks what a request needs, ask the projects service.
+
+The replica can lag a user's own previous request (a project created a moment ago, its event not
+consumed yet). The projects service is asked as the caller, so it answers only what the caller
+may see, and the answer is stored with the same versioned upserts the events use: whichever of
+the answer and the event is newer wins, in either order. Other processes are told to forget what
+they cached (a "no such project" included), as an event would.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from taskwire.common.auth import Caller
+from taskwire.common.errors import ServiceUnavailable
+from taskwire.common.events.projects import MemberState, ProjectState
+from taskwire.tasks.invalidation import announce, member_entry, project_entry
+from taskwire.tasks.replica import rows
+from taskwire.tasks.settings import TasksSettings
+
+log = logging.getLogger(__name__)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth asking again: no answer, or the server's own failure. A 4xx would answer the same."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500
+    return isinstance(exc, httpx.TransportError)
+
+
+class ProjectsClient:
+    def __init__(self, settings: TasksSettings, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._attempts = settings.projects_attempts
+        self._http = httpx.AsyncClient(
+            base_url=settings.projects_url, timeout=settings.projects_timeout_seconds
+        )
+
+    async def project(self, project_id: UUID, caller: Caller) -> bool:
+        found = await self._get(f"/api/v1/projects/{project_id}", caller)
+        if found is None:
+            return False
+        # A project detail lists its live statuses without their workspace: the project's.
+        board = [{**s, "workspace_id": found["workspace_id"]} for s in found.get("statuses", [])]
+        project = ProjectState.model_validate({**found, "statuses": board})
+        async with self._engine.begin() as conn:
+            if await rows.save_project(conn, project):
+                await announce(conn, project_entry(project.id))
+        return True
+
+    async def member(self, workspace_id: UUID, user_id: UUID, caller: Caller) -> bool:
+        found = await self._get(f"/api/v1/workspaces/{workspace_id}/members/{user_id}", caller)
+        if found is None:
+            return False
+        member = MemberState.model_validate(found)
+        async with self._engine.begin() as conn:
+            if await rows.save_member(conn, member):
+                await announce(conn, member_entry(member.workspace_id, member.user_id))
+        return True
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _get(self, path: str, caller: Caller) -> dict[str, Any] | None:
+        """The JSON answer; None when the projects service has nothing for this caller."""
+        headers = {"Authorization": f"Bearer {caller.token}"}
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_transient),
+                stop=stop_after_attempt(self._attempts),
+                wait=wait_exponential(multiplier=0.05, max=1.0),
+                reraise=True,
+            ):
+                with attempt:
+                    response = await self._http.get(path, headers=headers)
+                    if response.is_server_error:
+                        response.raise_for_status()
+        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+            log.warning("projects service unreachable for %s: %r", path, exc)
+            raise ServiceUnavailable(
+                "the projects service is unreachable; try again shortly"
+            ) from exc
+        if response.is_client_error:
+            # Not found, or not visible to this caller: the same to the request that needed it.
+            if response.status_code != 404:
+                log.warning("projects service answered %d to %s", response.status_code, path)
+            return None
+        found: dict[str, Any] = response.raise_for_status().json()
+        return found
