@@ -1,0 +1,216 @@
+"""Read-through: what the replica lacks, the directory asks the projects service, as the caller.
+
+The projects service runs for real (its app under uvicorn, its own migrated database). Its
+events go to an exchange nobody here consumes, so whatever the tasks side finds, it found
+through REST, before any event could have been applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from taskwire.common.auth import Caller
+from taskwire.common.errors import ServiceUnavailable
+from taskwire.common.events.projects import Category, Role
+from taskwire.common.ids import new_id
+from taskwire.projects.app import create_app as create_projects_app
+from taskwire.projects.migrate import upgrade as upgrade_projects
+from taskwire.projects.settings import ProjectsSettings
+from taskwire.tasks.directory import Directory
+from taskwire.tasks.projects_client import ProjectsClient
+from taskwire.tasks.settings import TasksSettings
+from tests.support.infra import Infra
+from tests.support.service import cloned_database, migrated_template
+from tests.support.users import User, Users
+from tests.tasks.conftest import NO_PROJECTS_SERVICE
+from tests.tasks.replica_helpers import serving
+
+
+@pytest.fixture(scope="module")
+def projects_template(infra: Infra) -> Iterator[str]:
+    with migrated_template(infra, "projects", upgrade_projects) as name:
+        yield name
+
+
+@pytest.fixture
+async def projects_service(
+    infra: Infra, unique: str, projects_template: str, amqp: AbstractRobustConnection
+) -> AsyncIterator[str]:
+    # Its own exchanges: its events must not reach a replica in these tests.
+    exchanges = (f"taskwire.events.t{unique}.p", f"taskwire.dlx.t{unique}.p")
+    async with cloned_database(infra, f"tw_projects_{unique}", projects_template) as url:
+        settings = ProjectsSettings(
+            environment="test",
+            database_url=url,
+            amqp_url=infra.amqp_url,
+            exchange=exchanges[0],
+            dead_letter_exchange=exchanges[1],
+            consumer_queue=f"projects.t{unique}",
+            db_pool_size=4,
+        )
+        try:
+            async with serving(create_projects_app(settings)) as service:
+                yield service
+        finally:
+            channel = await amqp.channel()
+            for queue in (settings.consumer_queue, f"{settings.consumer_queue}.dlq"):
+                await channel.queue_delete(queue)
+            for exchange in exchanges:
+                await channel.exchange_delete(exchange)
+            await channel.close()
+
+
+@pytest.fixture
+def projects_url(projects_service: str) -> str:
+    return projects_service
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    found = create_async_engine(database_url)
+    yield found
+    await found.dispose()
+
+
+@pytest.fixture
+async def directory(settings: TasksSettings, engine: AsyncEngine) -> AsyncIterator[Directory]:
+    client = ProjectsClient(settings, engine)
+    yield Directory(engine, client, ttl_seconds=60, max_entries=100)
+    await client.close()
+
+
+# Whom the failing service is asked for does not matter; these tests run no projects service.
+SOMEONE = Caller(new_id(), "someone@example.test", "Someone", token="token")
+
+
+def caller(user: User) -> Caller:
+    return Caller(user.id, user.email, user.name, token=user.token)
+
+
+async def post(service: str, user: User, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=f"{service}/api/v1", headers=user.auth) as http:
+        response = await http.post(path, json=body)
+    assert response.status_code == 201, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+async def workspace_and_project(service: str, owner: User) -> tuple[uuid.UUID, uuid.UUID]:
+    """Both made through the projects service; its events reach no replica here."""
+    workspace = await post(service, owner, "/workspaces", {"name": "Acme"})
+    path = f"/workspaces/{workspace['id']}/projects"
+    project = await post(service, owner, path, {"key": "WEB", "name": "Web"})
+    return uuid.UUID(workspace["id"]), uuid.UUID(project["id"])
+
+
+async def test_a_project_created_a_moment_ago_is_found_with_its_board_and_members(
+    projects_service: str, directory: Directory, engine: AsyncEngine, users: Users
+) -> None:
+    ada, bob = users("ada"), users("bob")
+    ws, project_id = await workspace_and_project(projects_service, ada)
+    body = {"user_id": str(bob.id), "email": bob.email, "display_name": bob.name}
+    await post(projects_service, ada, f"/workspaces/{ws}/members", body)
+
+    view = await directory.project(project_id, caller(ada))
+    owner = await directory.member(ws, ada.id, caller(ada))
+    member = await directory.member(ws, bob.id, caller(ada))
+
+    assert view is not None
+    assert (view.workspace_id, view.key, view.archived) == (ws, "WEB", False)
+    assert [s.category for s in view.statuses] == list(Category)
+    default = view.default_status()
+    assert default is not None
+    assert default.category is Category.TODO
+    assert owner is not None
+    assert (owner.role, owner.email) == (Role.OWNER, ada.email)
+    assert member is not None
+    assert (member.role, member.display_name) == (Role.MEMBER, bob.name)
+    async with engine.connect() as conn:
+        stored = await conn.exec_driver_sql("SELECT version, last_number FROM projects")
+        assert [tuple(r) for r in stored] == [(1, 0)]
+        statuses = await conn.exec_driver_sql("SELECT count(*) FROM statuses WHERE version >= 1")
+        assert statuses.scalar() == 5
+
+
+async def test_what_the_projects_service_does_not_show_the_caller_is_none(
+    projects_service: str, directory: Directory, engine: AsyncEngine, users: Users
+) -> None:
+    ada, eve = users("ada"), users("eve")
+    ws, project_id = await workspace_and_project(projects_service, ada)
+
+    assert await directory.project(new_id(), caller(ada)) is None
+    assert await directory.member(ws, eve.id, caller(ada)) is None
+    assert await directory.project(project_id, caller(eve)) is None, "not eve's"
+    async with engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM projects")).scalar() == 0
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM members")).scalar() == 0
+
+
+class Stub:
+    """A projects service that answers every request the same way, counting them."""
+
+    def __init__(self, status: int, delay: float = 0.0) -> None:
+        self.status, self.delay, self.hits = status, delay, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.hits += 1
+        await asyncio.sleep(self.delay)
+        await send({"type": "http.response.start", "status": self.status, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+def client_of(database_url: str, projects_url: str, engine: AsyncEngine) -> ProjectsClient:
+    settings = TasksSettings(
+        environment="test",
+        database_url=database_url,
+        projects_url=projects_url,
+        projects_attempts=3,
+        projects_timeout_seconds=0.3,
+    )
+    return ProjectsClient(settings, engine)
+
+
+@pytest.mark.parametrize(("status", "delay"), [(503, 0.0), (500, 0.0), (200, 1.0)])
+async def test_a_failing_projects_service_is_asked_again_then_answers_503(
+    database_url: str, engine: AsyncEngine, status: int, delay: float
+) -> None:
+    stub = Stub(status, delay)
+    async with serving(stub, lifespan="off") as url:
+        client = client_of(database_url, url, engine)
+        with pytest.raises(ServiceUnavailable) as raised:
+            await client.project(new_id(), SOMEONE)
+        await client.close()
+
+    assert stub.hits == 3
+    assert raised.value.status == 503
+    assert "projects service" in raised.value.detail
+
+
+async def test_an_unreachable_projects_service_answers_503(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    client = client_of(database_url, NO_PROJECTS_SERVICE, engine)
+    with pytest.raises(ServiceUnavailable, match="projects service"):
+        await client.member(new_id(), new_id(), SOMEONE)
+    await client.close()
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 422])
+async def test_a_refusal_is_not_asked_again_and_finds_nothing(
+    database_url: str, engine: AsyncEngine, status: int
+) -> None:
+    stub = Stub(status)
+    async with serving(stub, lifespan="off") as url:
+        client = client_of(database_url, url, engine)
+        assert await client.project(new_id(), SOMEONE) is False
+        await client.close()
+
+    assert stub.hits == 1
