@@ -7,7 +7,6 @@ through REST, before any event could have been applied.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -18,7 +17,6 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from taskwire.common.auth import Caller
-from taskwire.common.errors import ServiceUnavailable
 from taskwire.common.events.projects import Category, Role
 from taskwire.common.ids import new_id
 from taskwire.projects.app import create_app as create_projects_app
@@ -30,7 +28,6 @@ from taskwire.tasks.settings import TasksSettings
 from tests.support.infra import Infra
 from tests.support.service import cloned_database, migrated_template
 from tests.support.users import User, Users
-from tests.tasks.conftest import NO_PROJECTS_SERVICE
 from tests.tasks.replica_helpers import serving
 
 
@@ -85,10 +82,6 @@ async def directory(settings: TasksSettings, engine: AsyncEngine) -> AsyncIterat
     client = ProjectsClient(settings, engine)
     yield Directory(engine, client, ttl_seconds=60, max_entries=100)
     await client.close()
-
-
-# Whom the failing service is asked for does not matter; these tests run no projects service.
-SOMEONE = Caller(new_id(), "someone@example.test", "Someone", token="token")
 
 
 def caller(user: User) -> Caller:
@@ -154,63 +147,15 @@ async def test_what_the_projects_service_does_not_show_the_caller_is_none(
         assert (await conn.exec_driver_sql("SELECT count(*) FROM members")).scalar() == 0
 
 
-class Stub:
-    """A projects service that answers every request the same way, counting them."""
+async def test_a_task_is_created_in_a_project_made_a_moment_ago(
+    projects_service: str, client: httpx.AsyncClient, users: Users
+) -> None:
+    ada = users("ada")
+    _, project_id = await workspace_and_project(projects_service, ada)
 
-    def __init__(self, status: int, delay: float = 0.0) -> None:
-        self.status, self.delay, self.hits = status, delay, 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        self.hits += 1
-        await asyncio.sleep(self.delay)
-        await send({"type": "http.response.start", "status": self.status, "headers": []})
-        await send({"type": "http.response.body", "body": b"{}"})
-
-
-def client_of(database_url: str, projects_url: str, engine: AsyncEngine) -> ProjectsClient:
-    settings = TasksSettings(
-        environment="test",
-        database_url=database_url,
-        projects_url=projects_url,
-        projects_attempts=3,
-        projects_timeout_seconds=0.3,
+    created = await client.post(
+        f"/api/v1/projects/{project_id}/tasks", json={"title": "First"}, headers=ada.auth
     )
-    return ProjectsClient(settings, engine)
 
-
-@pytest.mark.parametrize(("status", "delay"), [(503, 0.0), (500, 0.0), (200, 1.0)])
-async def test_a_failing_projects_service_is_asked_again_then_answers_503(
-    database_url: str, engine: AsyncEngine, status: int, delay: float
-) -> None:
-    stub = Stub(status, delay)
-    async with serving(stub, lifespan="off") as url:
-        client = client_of(database_url, url, engine)
-        with pytest.raises(ServiceUnavailable) as raised:
-            await client.project(new_id(), SOMEONE)
-        await client.close()
-
-    assert stub.hits == 3
-    assert raised.value.status == 503
-    assert "projects service" in raised.value.detail
-
-
-async def test_an_unreachable_projects_service_answers_503(
-    database_url: str, engine: AsyncEngine
-) -> None:
-    client = client_of(database_url, NO_PROJECTS_SERVICE, engine)
-    with pytest.raises(ServiceUnavailable, match="projects service"):
-        await client.member(new_id(), new_id(), SOMEONE)
-    await client.close()
-
-
-@pytest.mark.parametrize("status", [401, 403, 404, 422])
-async def test_a_refusal_is_not_asked_again_and_finds_nothing(
-    database_url: str, engine: AsyncEngine, status: int
-) -> None:
-    stub = Stub(status)
-    async with serving(stub, lifespan="off") as url:
-        client = client_of(database_url, url, engine)
-        assert await client.project(new_id(), SOMEONE) is False
-        await client.close()
-
-    assert stub.hits == 1
+    assert created.status_code == 201, created.text
+    assert created.json()["number"] == 1
