@@ -1,0 +1,134 @@
+"""What the task routes share: the directory, single statements, who may do what, and pages.
+
+Authorisation is answered by the directory (in memory when warm): a project of a workspace the
+caller is not a live member of is "not found", exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Annotated, Final, Literal
+from uuid import UUID
+
+from fastapi import Depends, Header, Query, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskwire.common.auth import Caller
+from taskwire.common.errors import BadRequest, Forbidden, NotFound
+from taskwire.common.events.projects import Category
+from taskwire.common.events.tasks import Priority
+from taskwire.tasks.directory import Directory, MemberView, ProjectView
+from taskwire.tasks.domain import WRITERS
+from taskwire.tasks.store.lists import Cursor, Filters, Order
+
+MAX_LIMIT: Final = 200
+
+
+def directory(request: Request) -> Directory:
+    found: Directory = request.app.state.directory
+    return found
+
+
+def statements(request: Request) -> AsyncEngine:
+    """The runtime's engine in AUTOCOMMIT: one statement is its own transaction (no BEGIN and
+    COMMIT round trips), for writes that are a single statement."""
+    engine: AsyncEngine = request.app.state.statements
+    return engine
+
+
+DirectoryDep = Annotated[Directory, Depends(directory)]
+StatementsDep = Annotated[AsyncEngine, Depends(statements)]
+
+
+async def project_access(
+    directory: Directory, project_id: UUID, caller: Caller, *, write: bool, what: str = "project"
+) -> tuple[ProjectView, MemberView]:
+    """The live project and the caller's live membership of its workspace, or 404 (`what`
+    names the thing asked for); 403 when `write` and the caller only reads."""
+    project = await directory.project(project_id, caller)
+    member = (
+        None
+        if project is None
+        else await directory.member(project.workspace_id, caller.user_id, caller)
+    )
+    if project is None or member is None:
+        raise NotFound(f"no such {what}")
+    if write and member.role not in WRITERS:
+        raise Forbidden(f"a {member.role.value} reads tasks; writing them takes a member or above")
+    return project, member
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    return base64.urlsafe_b64encode(cursor.model_dump_json(exclude_none=True).encode()).decode()
+
+
+def decode_cursor(raw: str, order: Order) -> Cursor:
+    """The position a page starts after; anything but an unchanged next_cursor of the same order
+    answers 400."""
+    try:
+        cursor = Cursor.model_validate_json(base64.b64decode(raw, altchars=b"-_", validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest(
+            "cursor is not valid; pass the next_cursor of the previous page unchanged"
+        ) from exc
+    if cursor.order is not order:
+        raise BadRequest(f"this cursor pages in {cursor.order.value!r} order, not {order.value!r}")
+    return cursor
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """`?order=&limit=&cursor=` of a list: the next page starts after the cursor's task."""
+
+    order: Order
+    limit: int
+    after: Cursor | None
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"page size, at most {MAX_LIMIT}")]
+CursorParam = Annotated[
+    str | None, Query(max_length=512, description="the next_cursor of the previous page")
+]
+
+
+def page(
+    order: Annotated[Order, Query(description="board: by status, then rank; or by time")] = (
+        Order.BOARD
+    ),
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page:
+    return Page(order, limit, decode_cursor(cursor, order) if cursor else None)
+
+
+def page_by_id(limit: Limit = 50, cursor: CursorParam = None) -> Page:
+    """A list in one order only: by id, which is creation order."""
+    return page(Order.CREATED, limit, cursor)
+
+
+def filters(
+    status_id: UUID | None = None,
+    category: Category | None = None,
+    assignee_id: UUID | None = None,
+    priority: Priority | None = None,
+    archived: Literal["false", "true", "all"] = "false",
+    q: Annotated[str | None, Query(max_length=200, description="in the title, any case")] = None,
+) -> Filters:
+    shown = {"false": False, "true": True, "all": None}[archived]
+    return Filters(status_id, category, assignee_id, priority, shown, q or None)
+
+
+PageDep = Annotated[Page, Depends(page)]
+PageByIdDep = Annotated[Page, Depends(page_by_id)]
+FiltersDep = Annotated[Filters, Depends(filters)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="a retry with the same key answers the first response, never a second task",
+    ),
+]

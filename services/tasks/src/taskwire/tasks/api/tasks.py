@@ -1,0 +1,181 @@
+"""Creating and reading tasks: create (one statement), bulk create (one transaction), get, list.
+
+Who may write, which statuses exist and who is a member come from the directory (memory, when
+warm); the write statements check all of it again themselves, so a stale answer only decides how
+fast a request is refused, never whether a forbidden write lands. When a write's check refuses
+what the directory allowed, the entries are forgotten and the request decided again, once.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from decimal import Decimal
+from typing import Final
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from taskwire.common.auth import Caller, CallerDep
+from taskwire.common.errors import Conflict, NotFound, Problem
+from taskwire.common.events.tasks import TASK_CREATED, TaskState
+from taskwire.common.http import ConnDep, UowDep, runtime, tag
+from taskwire.tasks import idempotency
+from taskwire.tasks.api.creating import Board, check_bulk, draft, refused, target_status
+from taskwire.tasks.api.deps import (
+    DirectoryDep,
+    FiltersDep,
+    IdempotencyKey,
+    PageDep,
+    StatementsDep,
+    encode_cursor,
+    project_access,
+)
+from taskwire.tasks.domain import ceiling, format_rank
+from taskwire.tasks.events import task_event
+from taskwire.tasks.idempotency import Claim, KeyTaken
+from taskwire.tasks.schemas import TaskCreate, TaskPublic, TasksCreate, TasksCreated, TasksPublic
+from taskwire.tasks.store import create as store
+from taskwire.tasks.store import lists
+from taskwire.tasks.store.placement import neighbours, rank_in
+from taskwire.tasks.views import task_from_row, task_key
+
+router = APIRouter(tags=["tasks"])
+# One more decision after the write's own check refused what the directory allowed.
+ATTEMPTS: Final = 2
+_rng = random.Random()
+
+
+@router.post("/projects/{project_id}/tasks", status_code=201)
+async def create_task(
+    project_id: UUID,
+    body: TaskCreate,
+    caller: CallerDep,
+    request: Request,
+    engine: StatementsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TaskPublic:
+    claim = None
+    if idempotency_key is not None:
+        print_ = idempotency.fingerprint("create", project_id, body.model_dump(mode="json"))
+        claim = Claim(caller.user_id, idempotency_key, print_)
+    try:
+        task = await _create(request, project_id, body, caller, claim)
+    except (Problem, KeyTaken) as exc:
+        if claim is None:
+            raise
+        # A retry answers what the first request answered, even if it would now be refused.
+        async with engine.connect() as conn:
+            first = await idempotency.first_answer(conn, claim)
+        if first is None and isinstance(exc, Problem):
+            raise
+        if first is None:
+            raise Conflict("the request with this Idempotency-Key is gone; retry") from exc
+        task = TaskPublic.model_validate(first)
+    response.headers["Location"] = f"/api/v1/tasks/{task.id}"
+    tag(response, task.version)
+    return task
+
+
+async def _create(
+    request: Request, project_id: UUID, body: TaskCreate, caller: Caller, claim: Claim | None
+) -> TaskPublic:
+    engine, outbox = request.app.state.statements, runtime(request).outbox
+    for _ in range(ATTEMPTS):
+        board = await Board.of(request.app.state.directory, project_id, caller, [body])
+        status = target_status(board.project, body.status_id)
+        rank = None
+        if body.after is not None or body.before is not None:
+            async with engine.connect() as conn:
+                gap = await neighbours(conn, project_id, status.id, body.after, body.before)
+            rank = rank_in(gap, body.after, body.before, _rng)
+        task = draft(board.project, status, body, caller.user_id, position=rank or Decimal(0))
+        answer = board.answer(task)
+        event = outbox.rows([task_event(TASK_CREATED, task, caller.user_id)])[0]
+        if claim is not None:
+            claim = replace(claim, response=answer.model_dump(mode="json"))
+        async with engine.connect() as conn:
+            created = await store.create_task(
+                conn, task, rank, None if rank is None else ceiling(rank), event, claim
+            )
+        if created is not None:
+            outbox.committed.set()
+            return answer.model_copy(
+                update={
+                    "number": created.number,
+                    "position": format_rank(created.position),
+                    "key": task_key(created.project_key, created.number),
+                }
+            )
+        board.forget()
+    raise refused()
+
+
+@router.post("/projects/{project_id}/tasks/bulk", status_code=201)
+async def create_tasks(
+    project_id: UUID, body: TasksCreate, caller: CallerDep, request: Request, uow: UowDep
+) -> TasksCreated:
+    """An import: all the tasks or none, in one transaction, each at the end of its column and
+    with its own task.created event; answered in the order given."""
+    most: int = request.app.state.settings.bulk_max_tasks
+    check_bulk(body, most)
+    for _ in range(ATTEMPTS):
+        board = await Board.of(request.app.state.directory, project_id, caller, body.tasks)
+        columns = [
+            target_status(board.project, item.status_id, f"tasks[{i}]")
+            for i, item in enumerate(body.tasks)
+        ]
+        allocated = await store.allocate(
+            uow.connection,
+            (board.project.id, board.project.workspace_id),
+            caller.user_id,
+            len(body.tasks),
+            {status.id: status.category.value for status in columns},
+            set(board.assignees),
+        )
+        if allocated is None:
+            board.forget()
+            continue
+        first_number = allocated.number - len(body.tasks) + 1
+        first_position = allocated.position - len(body.tasks) + 1
+        created: list[TaskState] = [
+            draft(board.project, status, item, caller.user_id, first_number + i, first_position + i)
+            for i, (item, status) in enumerate(zip(body.tasks, columns, strict=True))
+        ]
+        await store.insert_tasks(uow.connection, created)
+        uow.emit(*(task_event(TASK_CREATED, task, caller.user_id) for task in created))
+        await uow.commit()
+        return TasksCreated(items=[board.answer(task) for task in created])
+    raise refused()
+
+
+@router.get("/tasks/{task_id}")
+async def get_task(
+    task_id: UUID, caller: CallerDep, conn: ConnDep, directory: DirectoryDep, response: Response
+) -> TaskPublic:
+    row = await lists.find_task(conn, task_id)
+    if row is None:
+        raise NotFound("no such task")
+    await project_access(directory, row.project_id, caller, write=False, what="task")
+    tag(response, row.version)
+    return task_from_row(row)
+
+
+@router.get("/projects/{project_id}/tasks")
+async def list_tasks(
+    project_id: UUID,
+    caller: CallerDep,
+    conn: ConnDep,
+    directory: DirectoryDep,
+    filters: FiltersDep,
+    page: PageDep,
+) -> TasksPublic:
+    project, _ = await project_access(directory, project_id, caller, write=False)
+    rows, after = await lists.project_page(
+        conn, project, page.order, filters, page.after, page.limit
+    )
+    return TasksPublic(
+        items=[task_from_row(row) for row in rows],
+        next_cursor=None if after is None else encode_cursor(after),
+    )

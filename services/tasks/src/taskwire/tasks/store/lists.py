@@ -1,0 +1,233 @@
+"""Pages of tasks: keyset walks of the board, created and updated indexes, never an OFFSET.
+
+Board order is (status position, task rank, task id). The statuses come from the directory, so a
+page is one statement of `UNION ALL` lanes, each a bounded walk of `tasks_board` for one status
+(the cursor's own status resumes after the cursor's task): page 1000 reads as few rows as page 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import ColumnElement, Row, Select, and_, literal_column, select, tuple_, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from taskwire.common.events.projects import Category
+from taskwire.common.events.tasks import Priority
+from taskwire.tasks.directory import ProjectView, StatusView
+from taskwire.tasks.store import viewed
+from taskwire.tasks.tables import members, projects, tasks
+
+
+class Order(StrEnum):
+    BOARD = "board"
+    CREATED = "created"
+    NEWEST = "-created"
+    UPDATED = "updated"
+    RECENT = "-updated"
+
+
+# The key columns of each order but the board's, and whether they run downwards.
+_KEYS: dict[Order, tuple[tuple[str, ...], bool]] = {
+    Order.CREATED: (("id",), False),  # ids are UUIDv7: creation order
+    Order.NEWEST: (("id",), True),
+    Order.UPDATED: (("updated_at", "id"), False),
+    Order.RECENT: (("updated_at", "id"), True),
+}
+_NEEDS = {Order.BOARD: {"lane", "status_id", "position"}, Order.UPDATED: {"updated_at"}}
+_NEEDS[Order.RECENT] = _NEEDS[Order.UPDATED]
+
+
+class Cursor(BaseModel):
+    """The sort key of the last task of a page: the next page starts after it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order: Order
+    id: UUID
+    lane: int | None = Field(None, ge=0, le=2**31 - 1, description="status position")
+    status_id: UUID | None = None
+    position: Decimal | None = Field(None, allow_inf_nan=False, max_digits=2_000)
+    updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _exactly_its_order_keys(self) -> Self:
+        keys = ("lane", "status_id", "position", "updated_at")
+        given = {name for name in keys if getattr(self, name) is not None}
+        if given != _NEEDS.get(self.order, set()):
+            raise ValueError(f"not the keys of a {self.order.value!r} cursor")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    status_id: UUID | None = None
+    category: Category | None = None
+    assignee_id: UUID | None = None
+    priority: Priority | None = None
+    archived: bool | None = False  # None: archived or not
+    q: str | None = None  # in the title, case-insensitive
+
+    def conditions(self, *, by_lane: bool) -> list[ColumnElement[bool]]:
+        """The WHERE terms; `by_lane` leaves out those the choice of board lanes applies."""
+        c = tasks.c
+        found: list[ColumnElement[bool]] = [c.deleted.is_(False)]  # the indexes' predicate
+        if self.status_id is not None and not by_lane:
+            found.append(c.status_id == self.status_id)
+        if self.category is not None and not by_lane:
+            found.append(c.category == self.category.value)
+        if self.assignee_id is not None:
+            found.append(c.assignee_id == self.assignee_id)
+        if self.priority is not None:
+            found.append(c.priority == self.priority.value)
+        if self.archived is not None:
+            found.append(c.archived_at.isnot(None) if self.archived else c.archived_at.is_(None))
+        if self.q:
+            pattern = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found.append(c.title.ilike(f"%{pattern}%", escape="\\"))
+        return found
+
+    def lanes(self, statuses: Sequence[StatusView], after: Cursor | None) -> list[StatusView]:
+        """The statuses a board page walks, in board order, from the cursor's one on."""
+        return [
+            s
+            for s in statuses
+            if (self.status_id is None or s.id == self.status_id)
+            and (self.category is None or s.category is self.category)
+            and (after is None or s.id == after.status_id or (s.position, s.id) > _lane(after))
+        ]
+
+
+def _lane(after: Cursor) -> tuple[int, UUID]:
+    assert after.lane is not None
+    assert after.status_id is not None
+    return after.lane, after.status_id
+
+
+async def find_task(conn: AsyncConnection, task_id: UUID) -> Row[Any] | None:
+    """The live task as a row of `store.viewed`."""
+    stmt = viewed().where(tasks.c.id == task_id, tasks.c.deleted.is_(False))
+    row: Row[Any] | None = (await conn.execute(stmt)).first()
+    return row
+
+
+async def project_page(
+    conn: AsyncConnection,
+    project: ProjectView,
+    order: Order,
+    filters: Filters,
+    after: Cursor | None,
+    limit: int,
+) -> tuple[list[Row[Any]], Cursor | None]:
+    """Up to `limit` rows of `store.viewed`, and the cursor of the next page if there is one."""
+    if order is Order.BOARD:
+        lanes = filters.lanes(project.statuses, after)
+        return await _board_page(conn, project.id, lanes, filters, after, limit)
+    return await _sorted_page(conn, project.id, order, filters, after, limit)
+
+
+async def _board_page(
+    conn: AsyncConnection,
+    project_id: UUID,
+    lanes: Sequence[StatusView],
+    filters: Filters,
+    after: Cursor | None,
+    limit: int,
+) -> tuple[list[Row[Any]], Cursor | None]:
+    if not lanes:
+        return [], None
+    branches = []
+    for ordinal, lane in enumerate(lanes):
+        branch = select(tasks, literal_column(str(ordinal)).label("lane")).where(
+            tasks.c.project_id == project_id,
+            tasks.c.status_id == lane.id,
+            *filters.conditions(by_lane=True),
+        )
+        if after is not None and lane.id == after.status_id:
+            branch = branch.where(tuple_(tasks.c.position, tasks.c.id) > (after.position, after.id))
+        branches.append(branch.order_by(tasks.c.position, tasks.c.id).limit(limit + 1))
+    walk = branches[0] if len(branches) == 1 else union_all(*branches).subquery().select()
+    page = walk.order_by("lane", "position", "id").limit(limit + 1).subquery("page")
+    rows, last = await _read(
+        viewed(page).order_by(page.c.lane, page.c.position, page.c.id), conn, limit
+    )
+    if last is None:
+        return rows, None
+    lane = lanes[last.lane]
+    return rows, Cursor(
+        order=Order.BOARD, id=last.id, lane=lane.position, status_id=lane.id, position=last.position
+    )
+
+
+async def _sorted_page(
+    conn: AsyncConnection,
+    project_id: UUID,
+    order: Order,
+    filters: Filters,
+    after: Cursor | None,
+    limit: int,
+) -> tuple[list[Row[Any]], Cursor | None]:
+    """By creation (the id) or last change, either way; the `tasks_created` / `tasks_updated`
+    index walked from the cursor."""
+    names, descending = _KEYS[order]
+    page = select(tasks).where(tasks.c.project_id == project_id, *filters.conditions(by_lane=False))
+    if after is not None:
+        key, start = _key(tasks, names), _key(after, names)
+        page = page.where(key < start if descending else key > start)
+    walked = page.order_by(*_sort(tasks, names, descending)).limit(limit + 1).subquery("page")
+    stmt = viewed(walked).order_by(*_sort(walked, names, descending))
+    rows, last = await _read(stmt, conn, limit)
+    if last is None:
+        return rows, None
+    return rows, Cursor(order=order, **{name: getattr(last, name) for name in names})
+
+
+async def assigned_page(
+    conn: AsyncConnection, user_id: UUID, after: Cursor | None, limit: int
+) -> tuple[list[Row[Any]], Cursor | None]:
+    """The user's live, unarchived assigned tasks, by id, in every live project of every
+    workspace they are still a live member of (the `tasks_assigned` index)."""
+    me = members.alias("me")
+    page = (
+        select(tasks)
+        .join(me, and_(me.c.workspace_id == tasks.c.workspace_id, me.c.user_id == user_id))
+        .join(projects, projects.c.id == tasks.c.project_id)
+        .where(
+            tasks.c.assignee_id == user_id,
+            tasks.c.deleted.is_(False),
+            tasks.c.archived_at.is_(None),
+            me.c.removed.is_(False),
+            projects.c.deleted.is_(False),
+        )
+    )
+    if after is not None:
+        page = page.where(tasks.c.id > after.id)
+    walked = page.order_by(tasks.c.id).limit(limit + 1).subquery("page")
+    rows, last = await _read(viewed(walked).order_by(walked.c.id), conn, limit)
+    return rows, None if last is None else Cursor(order=Order.CREATED, id=last.id)
+
+
+def _key(source: Any, names: tuple[str, ...]) -> Any:
+    """The sort key of a table (its columns) or of a cursor (its values), as one comparable."""
+    values = [source.c[n] if hasattr(source, "c") else getattr(source, n) for n in names]
+    return values[0] if len(values) == 1 else tuple_(*values)
+
+
+def _sort(source: Any, names: tuple[str, ...], descending: bool) -> list[Any]:
+    return [source.c[n].desc() if descending else source.c[n] for n in names]
+
+
+async def _read(
+    stmt: Select[Any], conn: AsyncConnection, limit: int
+) -> tuple[list[Row[Any]], Row[Any] | None]:
+    """The page's rows (the statement reads one extra to tell whether another page follows),
+    and its last row when one does."""
+    rows = list((await conn.execute(stmt)).all())
+    page = rows[:limit]
+    return page, page[-1] if len(rows) > limit and page else None

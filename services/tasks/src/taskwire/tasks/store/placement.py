@@ -1,0 +1,98 @@
+"""Where in its column a task goes when `after` and/or `before` name its neighbours.
+
+One read gives the neighbours' ranks and the ranks just past them (each a bounded walk of
+`tasks_board`); `rank_in` then picks a fractional rank inside that gap, so placing a task writes
+one row and never renumbers the column.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, func, null, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from taskwire.common.errors import Unprocessable
+from taskwire.tasks.domain import rank_between
+from taskwire.tasks.tables import tasks
+
+
+class Gap(Protocol):
+    """A column around the neighbours asked for: their ranks (None where not asked, or not in
+    the column), the rank just below `after` and just above `before` (None at either end)."""
+
+    @property
+    def after(self) -> Decimal | None: ...
+    @property
+    def before(self) -> Decimal | None: ...
+    @property
+    def below_after(self) -> Decimal | None: ...
+    @property
+    def above_before(self) -> Decimal | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    after: Decimal | None
+    before: Decimal | None
+    below_after: Decimal | None
+    above_before: Decimal | None
+
+
+async def neighbours(
+    conn: AsyncConnection,
+    project_id: UUID,
+    status_id: UUID,
+    after: UUID | None,
+    before: UUID | None,
+) -> Neighbours:
+    """The gap `after`/`before` name among the live tasks of one column, in one statement."""
+
+    def rank(aggregate: Any, where: Callable[[Any], ColumnElement[bool]]) -> Any:
+        peer = tasks.alias()  # its own alias: a nested one must not read as the outer's rows
+        return (
+            select(aggregate(peer.c.position))
+            .where(
+                peer.c.project_id == project_id,
+                peer.c.status_id == status_id,
+                peer.c.deleted.is_(False),
+                where(peer),
+            )
+            .scalar_subquery()
+        )
+
+    after_rank = before_rank = below_after = above_before = null()
+    if after is not None:
+        after_rank = rank(func.min, lambda peer: peer.c.id == after)
+        below_after = rank(func.min, lambda peer: peer.c.position > after_rank)
+    if before is not None:
+        before_rank = rank(func.min, lambda peer: peer.c.id == before)
+        above_before = rank(func.max, lambda peer: peer.c.position < before_rank)
+    stmt = select(
+        after_rank.label("after"),
+        before_rank.label("before"),
+        below_after.label("below_after"),
+        above_before.label("above_before"),
+    )
+    row = (await conn.execute(stmt)).one()
+    return Neighbours(row.after, row.before, row.below_after, row.above_before)
+
+
+def rank_in(gap: Gap, after: UUID | None, before: UUID | None, rng: random.Random) -> Decimal:
+    """A rank for a task placed between the neighbours asked for (at least one of them)."""
+    if after is not None and gap.after is None:
+        raise Unprocessable("after must be another live task of the target column")
+    if before is not None and gap.before is None:
+        raise Unprocessable("before must be another live task of the target column")
+    if gap.after is not None and gap.before is not None:
+        if gap.after >= gap.before:
+            raise Unprocessable("after must be above before in the column")
+        return rank_between(gap.after, gap.before, rng)
+    if gap.after is not None:
+        return rank_between(gap.after, gap.below_after, rng)
+    return rank_between(gap.above_before, gap.before, rng)
