@@ -1,0 +1,69 @@
+"""Builds the tasks service: its routes, the runtime (relay, replica consumer) and the directory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from taskwire.common.db import asyncpg_dsn
+from taskwire.common.runtime import ServiceRuntime, Subscription
+from taskwire.common.settings import load_settings
+from taskwire.tasks import tables
+from taskwire.tasks.api import router
+from taskwire.tasks.directory import Directory
+from taskwire.tasks.idempotency import purge_expired_keys
+from taskwire.tasks.invalidation import follow_invalidations
+from taskwire.tasks.projects_client import ProjectsClient
+from taskwire.tasks.replica import BINDINGS, Replica
+from taskwire.tasks.settings import TasksSettings
+
+
+def create_app(settings: TasksSettings | None = None, *, run_relay: bool = True) -> FastAPI:
+    """`run_relay=False` leaves publishing to another process (a test counting statements)."""
+    settings = settings or load_settings(TasksSettings)
+    replica = Replica()
+    runtime = ServiceRuntime(
+        settings,
+        outbox_table=tables.outbox,
+        subscriptions=[
+            Subscription(queue=settings.consumer_queue, bindings=BINDINGS, handler=replica.handle)
+        ],
+        run_relay=run_relay,
+    )
+    client = ProjectsClient(settings, runtime.engine)
+    directory = Directory(
+        runtime.engine,
+        client,
+        ttl_seconds=settings.directory_ttl_seconds,
+        max_entries=settings.directory_max_entries,
+    )
+    replica.directory = directory
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan()(app):
+            runtime.spawn(
+                follow_invalidations(asyncpg_dsn(settings.database_url), directory), "directory"
+            )
+            runtime.spawn(purge_expired_keys(runtime.engine, settings), "idempotency")
+            try:
+                yield
+            finally:
+                await client.close()
+
+    app = FastAPI(
+        title="Taskwire tasks",
+        summary="The board: tasks, their moves, archive, restore, delete and lists",
+        version="1",
+        lifespan=lifespan,
+    )
+    runtime.install(app)
+    app.state.settings = settings
+    app.state.directory = directory
+    # Single statements need no transaction: AUTOCOMMIT saves a BEGIN and a COMMIT round trip
+    # per request. It shares the runtime's pool.
+    app.state.statements = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.include_router(router)
+    return app
