@@ -16,7 +16,7 @@ setup: ## install uv if missing and sync .venv from uv.lock
 services: ## start Postgres, RabbitMQ and Redis where not answering
 	@bash scripts/services.sh
 
-run: ## run the projects service (migrated, with its relay) on :8001
+run: ## run every service (migrated, with its relay and consumers): projects :8001, tasks :8002
 	@bash scripts/run.sh
 
 test: ## the whole suite: services, setup, lint, pytest (ARGS="..." go to pytest)
@@ -29,8 +29,9 @@ fmt: ## format and apply safe lint fixes
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-migrate: ## create the projects database if missing and apply its migrations
+migrate: ## create each service's database if missing and apply its migrations
 	$(RUN) taskwire-projects migrate
+	$(RUN) taskwire-tasks migrate
 
 token: ## mint a development token (EMAIL=..., NAME=...)
 	@$(RUN) taskwire-token --email "$(or $(EMAIL),you@example.com)" --name "$(or $(NAME),You)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the system on this machine: the local services, the environment, then the projects service
-# (migrated, then serving with its outbox relay) in the foreground. Ctrl-C stops it.
+# Run the system on this machine: the local services, the environment, then every service (each
+# migrated, then serving with its relay and consumers) under scripts/supervise.py. Ctrl-C stops it.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,26 +10,33 @@ bash scripts/services.sh --for run
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 
-host="${TASKWIRE_PROJECTS_HOST:-127.0.0.1}"
-[[ "$host" == 0.0.0.0 || "$host" == "::" ]] && host=127.0.0.1
-base="http://$host:${TASKWIRE_PROJECTS_PORT:-8001}"
+url() { # the URL a service answers on, from its HOST/PORT settings
+    local host="${1}" port="${2}"
+    [[ "$host" == 0.0.0.0 || "$host" == "::" ]] && host=127.0.0.1
+    printf 'http://%s:%s' "$host" "$port"
+}
+projects=$(url "${TASKWIRE_PROJECTS_HOST:-127.0.0.1}" "${TASKWIRE_PROJECTS_PORT:-8001}")
+tasks=$(url "${TASKWIRE_TASKS_HOST:-127.0.0.1}" "${TASKWIRE_TASKS_PORT:-8002}")
 cat <<INFO
 
-  projects service  $base   (API under $base/api/v1, OpenAPI at $base/openapi.json)
-  health            $base/livez   $base/readyz
+  projects service  $projects   (API under $projects/api/v1, OpenAPI at $projects/openapi.json)
+  tasks service     $tasks   (API under $tasks/api/v1, OpenAPI at $tasks/openapi.json)
+  health            <service>/livez   <service>/readyz
 
-  A development token (HS256, the development secret), then a workspace and a project:
+  A development token (HS256, the development secret), then a workspace, a project and a task:
 
     TOKEN=\$(uv run taskwire-token --email you@example.com --name You)
-    WS=\$(curl -s -X POST $base/api/v1/workspaces \\
-          -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
-          -d '{"name": "Acme", "slug": "acme"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    curl -s -X POST $base/api/v1/workspaces/\$WS/projects \\
-         -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
-         -d '{"key": "WEB", "name": "Website"}'
+    AUTH="Authorization: Bearer \$TOKEN"; JSON='Content-Type: application/json'
+    id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+    WS=\$(curl -s -X POST $projects/api/v1/workspaces -H "\$AUTH" -H "\$JSON" \\
+          -d '{"name": "Acme", "slug": "acme"}' | id)
+    PROJECT=\$(curl -s -X POST $projects/api/v1/workspaces/\$WS/projects -H "\$AUTH" -H "\$JSON" \\
+          -d '{"key": "WEB", "name": "Website"}' | id)
+    curl -s -X POST $tasks/api/v1/projects/\$PROJECT/tasks -H "\$AUTH" -H "\$JSON" \\
+         -d '{"title": "Ship the board"}'
 
 INFO
 
-# exec the installed entry point itself, so Ctrl-C and SIGTERM reach the server directly.
+# exec the supervisor itself, so Ctrl-C and SIGTERM reach it and it stops each service in turn.
 venv="${UV_PROJECT_ENVIRONMENT:-$TASKWIRE_ROOT/.venv}"
-exec "$venv/bin/taskwire-projects" run "$@"
+exec "$venv/bin/python" scripts/supervise.py "$@"
