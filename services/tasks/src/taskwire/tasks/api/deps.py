@@ -21,7 +21,8 @@ from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority
 from taskwire.tasks.directory import Directory, MemberView, ProjectView
 from taskwire.tasks.domain import WRITERS
-from taskwire.tasks.store.lists import Cursor, Filters, Order
+from taskwire.tasks.store.keyset import Cursor, Order
+from taskwire.tasks.store.lists import Filters
 
 MAX_LIMIT: Final = 200
 

@@ -58,8 +58,8 @@ async def create_task(
 ) -> TaskPublic:
     claim = None
     if idempotency_key is not None:
-        print_ = idempotency.fingerprint("create", project_id, body.model_dump(mode="json"))
-        claim = Claim(caller.user_id, idempotency_key, print_)
+        digest = idempotency.fingerprint("create", project_id, body.model_dump(mode="json"))
+        claim = Claim(caller.user_id, idempotency_key, digest)
     try:
         task = await _create(request, project_id, body, caller, claim)
     except (Problem, KeyTaken) as exc:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Row, Select, and_, literal_column, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,47 +19,8 @@ from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority
 from taskwire.tasks.directory import ProjectView, StatusView
 from taskwire.tasks.store import viewed
+from taskwire.tasks.store.keyset import KEYS, Cursor, Order
 from taskwire.tasks.tables import members, projects, tasks
-
-
-class Order(StrEnum):
-    BOARD = "board"
-    CREATED = "created"
-    NEWEST = "-created"
-    UPDATED = "updated"
-    RECENT = "-updated"
-
-
-# The key columns of each order but the board's, and whether they run downwards.
-_KEYS: dict[Order, tuple[tuple[str, ...], bool]] = {
-    Order.CREATED: (("id",), False),  # ids are UUIDv7: creation order
-    Order.NEWEST: (("id",), True),
-    Order.UPDATED: (("updated_at", "id"), False),
-    Order.RECENT: (("updated_at", "id"), True),
-}
-_NEEDS = {Order.BOARD: {"lane", "status_id", "position"}, Order.UPDATED: {"updated_at"}}
-_NEEDS[Order.RECENT] = _NEEDS[Order.UPDATED]
-
-
-class Cursor(BaseModel):
-    """The sort key of the last task of a page: the next page starts after it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    order: Order
-    id: UUID
-    lane: int | None = Field(None, ge=0, le=2**31 - 1, description="status position")
-    status_id: UUID | None = None
-    position: Decimal | None = Field(None, allow_inf_nan=False, max_digits=2_000)
-    updated_at: AwareDatetime | None = None
-
-    @model_validator(mode="after")
-    def _exactly_its_order_keys(self) -> Self:
-        keys = ("lane", "status_id", "position", "updated_at")
-        given = {name for name in keys if getattr(self, name) is not None}
-        if given != _NEEDS.get(self.order, set()):
-            raise ValueError(f"not the keys of a {self.order.value!r} cursor")
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,16 +90,14 @@ async def project_page(
     return await _sorted_page(conn, project.id, order, filters, after, limit)
 
 
-async def _board_page(
-    conn: AsyncConnection,
+def board_query(
     project_id: UUID,
     lanes: Sequence[StatusView],
     filters: Filters,
     after: Cursor | None,
     limit: int,
-) -> tuple[list[Row[Any]], Cursor | None]:
-    if not lanes:
-        return [], None
+) -> Select[Any]:
+    """One page (plus one row) of rows of `store.viewed` in board order, with their `lane`."""
     branches = []
     for ordinal, lane in enumerate(lanes):
         branch = select(tasks, literal_column(str(ordinal)).label("lane")).where(
@@ -153,16 +109,42 @@ async def _board_page(
             branch = branch.where(tuple_(tasks.c.position, tasks.c.id) > (after.position, after.id))
         branches.append(branch.order_by(tasks.c.position, tasks.c.id).limit(limit + 1))
     walk = branches[0] if len(branches) == 1 else union_all(*branches).subquery().select()
+    # The outer ORDER BY sorts only the lanes' bounded rows: SQL does not promise UNION ALL order.
     page = walk.order_by("lane", "position", "id").limit(limit + 1).subquery("page")
-    rows, last = await _read(
-        viewed(page).order_by(page.c.lane, page.c.position, page.c.id), conn, limit
-    )
+    return viewed(page).order_by(page.c.lane, page.c.position, page.c.id)
+
+
+async def _board_page(
+    conn: AsyncConnection,
+    project_id: UUID,
+    lanes: Sequence[StatusView],
+    filters: Filters,
+    after: Cursor | None,
+    limit: int,
+) -> tuple[list[Row[Any]], Cursor | None]:
+    if not lanes:
+        return [], None
+    rows, last = await _read(board_query(project_id, lanes, filters, after, limit), conn, limit)
     if last is None:
         return rows, None
     lane = lanes[last.lane]
     return rows, Cursor(
         order=Order.BOARD, id=last.id, lane=lane.position, status_id=lane.id, position=last.position
     )
+
+
+def sorted_query(
+    project_id: UUID, order: Order, filters: Filters, after: Cursor | None, limit: int
+) -> Select[Any]:
+    """By creation (the id) or last change, either way: the `tasks_created` or `tasks_updated`
+    index walked from the cursor, for one page plus one row."""
+    names, descending = KEYS[order]
+    page = select(tasks).where(tasks.c.project_id == project_id, *filters.conditions(by_lane=False))
+    if after is not None:
+        key, start = _key(tasks, names), _key(after, names)
+        page = page.where(key < start if descending else key > start)
+    walked = page.order_by(*_sort(tasks, names, descending)).limit(limit + 1).subquery("page")
+    return viewed(walked).order_by(*_sort(walked, names, descending))
 
 
 async def _sorted_page(
@@ -173,18 +155,11 @@ async def _sorted_page(
     after: Cursor | None,
     limit: int,
 ) -> tuple[list[Row[Any]], Cursor | None]:
-    """By creation (the id) or last change, either way; the `tasks_created` / `tasks_updated`
-    index walked from the cursor."""
-    names, descending = _KEYS[order]
-    page = select(tasks).where(tasks.c.project_id == project_id, *filters.conditions(by_lane=False))
-    if after is not None:
-        key, start = _key(tasks, names), _key(after, names)
-        page = page.where(key < start if descending else key > start)
-    walked = page.order_by(*_sort(tasks, names, descending)).limit(limit + 1).subquery("page")
-    stmt = viewed(walked).order_by(*_sort(walked, names, descending))
+    stmt = sorted_query(project_id, order, filters, after, limit)
     rows, last = await _read(stmt, conn, limit)
     if last is None:
         return rows, None
+    names, _ = KEYS[order]
     return rows, Cursor(order=order, **{name: getattr(last, name) for name in names})
 
 
@@ -214,9 +189,12 @@ async def assigned_page(
 
 
 def _key(source: Any, names: tuple[str, ...]) -> Any:
-    """The sort key of a table (its columns) or of a cursor (its values), as one comparable."""
-    values = [source.c[n] if hasattr(source, "c") else getattr(source, n) for n in names]
-    return values[0] if len(values) == 1 else tuple_(*values)
+    """The sort key of a table (its columns, as one row value) or of a cursor (its values, which
+    take the columns' types when compared with them)."""
+    if not hasattr(source, "c"):
+        values = tuple(getattr(source, n) for n in names)
+        return values[0] if len(values) == 1 else values
+    return source.c[names[0]] if len(names) == 1 else tuple_(*(source.c[n] for n in names))
 
 
 def _sort(source: Any, names: tuple[str, ...], descending: bool) -> list[Any]:
