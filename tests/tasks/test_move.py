@@ -60,6 +60,7 @@ async def test_a_move_between_two_neighbours_writes_one_row_and_one_event(
     assert written == {UUID(c["id"])}
     assert (await task_row(database_url, c))["rank"] == moved["position"]
     assert await mark(database_url, w) == end
+    assert (await api.get(w.viewer, f"/tasks/{c['id']}")).json() == moved
     event = await bus.next()
     assert_carries(event, "task.moved", moved)
     assert event.changes == {"position": [c["position"], moved["position"]]}

@@ -61,6 +61,8 @@ async def test_each_field_changes_alone_with_the_next_version_and_its_event(
     assert edited["updated_at"] > task["updated_at"]
     unchanged = {k: v for k, v in task.items() if k not in (field, "version", "updated_at")}
     assert {k: edited[k] for k in unchanged} == unchanged
+    shown = await api.get(w.viewer, f"/tasks/{task['id']}")
+    assert (shown.json(), shown.headers["ETag"]) == (edited, '"2"')
     event = await bus.next()
     assert_carries(event, "task.updated", edited)
     assert event.actor_id == w.member.id
