@@ -2,9 +2,9 @@
 
 A task's position is a decimal rank. Between two neighbours a move takes a point inside the
 gap, so it writes one row and never renumbers the column. The point is drawn at random from the
-gap's middle half, not its exact middle: two moves racing into the same gap then land on
-distinct ranks (equal ranks could never again be told apart by a move between them), while the
-digits grow by about one every three moves into the same spot.
+gap's middle half at a resolution of a millionth of the gap, not its exact middle: two moves racing
+into the same gap then land on distinct ranks (about 500,000 candidates; equal ranks could never
+again be told apart by a move between them). A rank needs about six digits more than its gap.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ DESCRIPTION_MAX: Final = 50_000
 # Enough digits for any realistic pile-up; Decimal is exact within it, so a new rank can never
 # round onto a neighbour's.
 _PRECISION: Final = 1_000
-_JITTER_DIGITS: Final = 4
+_JITTER_DIGITS: Final = 6
 
 
 def rank_between(after: Decimal | None, before: Decimal | None, rng: random.Random) -> Decimal:
@@ -40,19 +40,11 @@ def rank_between(after: Decimal | None, before: Decimal | None, rng: random.Rand
         if after >= before:
             raise ValueError(f"neighbours out of order: {after} is not before {before}")
         gap = before - after
-        # A point in the middle half: after + gap * (1/4 + jitter/2).
+        # A point in the middle half: after + gap * (1/4 + jitter/2), kept to the jitter's
+        # resolution relative to the gap (rounding it coarser would make racing moves collide).
         point = after + gap * (Decimal("0.25") + jitter / 2)
-        return _shortest_inside(after, before, point)
-
-
-def _shortest_inside(low: Decimal, high: Decimal, point: Decimal) -> Decimal:
-    """`point` rounded to the fewest decimals that keep it strictly between low and high."""
-    places = 0
-    while True:
-        candidate = point.quantize(Decimal(1).scaleb(-places))
-        if low < candidate < high:
-            return _trim(candidate)
-        places += 1
+        places = max(0, _JITTER_DIGITS - gap.adjusted())
+        return _trim(point.quantize(Decimal(1).scaleb(-places)))
 
 
 def _trim(value: Decimal) -> Decimal:
