@@ -11,6 +11,8 @@ from tests.tasks.helpers import (
     Bus,
     World,
     api_fixture,
+    assert_problem,
+    counts,
     fetch,
     world_fixture,
 )
@@ -111,3 +113,31 @@ async def test_a_task_placed_between_two_others_goes_between_them(api: Api, w: W
     # The end of the column stays past every rank: a plain create lands below `last`.
     tail = await api.create(w.member, w.project)
     assert Decimal(tail["position"]) > Decimal(last["position"])
+
+
+async def test_the_write_rechecks_what_the_cached_directory_allowed(
+    api: Api, w: World, database_url: str, tap: EventTap
+) -> None:
+    """The replica changed and the directory has not heard yet: the statement's own guard
+    refuses, the request decides again on fresh entries, and a refusal writes nothing."""
+    await api.create(w.member, w.project, assignee_id=str(w.viewer.id))  # warms the directory
+    bus = Bus(tap, database_url)
+    await bus.drain()
+
+    await fetch(database_url, "UPDATE members SET removed = true WHERE user_id = $1", w.viewer.id)
+    to_viewer = {"title": "t", "assignee_id": str(w.viewer.id)}
+    assert_problem(await api.post(w.member, w.tasks_url, to_viewer), 422, "unprocessable")
+    await fetch(database_url, "UPDATE statuses SET deleted = true WHERE id = $1", w.project.done)
+    into_done = {"title": "t", "status_id": str(w.project.done)}
+    assert_problem(await api.post(w.member, w.tasks_url, into_done), 422, "unprocessable")
+    await fetch(database_url, "UPDATE members SET role = 'viewer' WHERE user_id = $1", w.member.id)
+    assert_problem(await api.post(w.member, w.tasks_url, {"title": "t"}), 403, "forbidden")
+
+    assert await counts(database_url) == {"tasks": 1, "outbox": 1, "idempotency_keys": 0}
+    await bus.quiet()
+    # A status whose category changed is written with the new one, in the row and the event.
+    todo = w.project.todo
+    await fetch(database_url, "UPDATE statuses SET category = 'issue' WHERE id = $1", todo)
+    task = await api.create(w.owner, w.project)
+    assert task["category"] == "issue"
+    assert (await bus.next()).data["category"] == "issue"

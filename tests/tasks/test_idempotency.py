@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from taskwire.tasks.idempotency import purge_expired
 from tests.support.amqp import EventTap
 from tests.tasks.helpers import (
     Api,
@@ -12,6 +15,7 @@ from tests.tasks.helpers import (
     api_fixture,
     assert_problem,
     counts,
+    fetch,
     world_fixture,
 )
 
@@ -87,3 +91,21 @@ async def test_an_oversized_key_is_refused(api: Api, w: World, database_url: str
     response = await api.post(w.member, w.tasks_url, {"title": "T"}, {"Idempotency-Key": "k" * 201})
     assert_problem(response, 422, "validation")
     assert await counts(database_url) == {"tasks": 0, "outbox": 0, "idempotency_keys": 0}
+
+
+async def test_keys_past_their_retention_are_purged(database_url: str) -> None:
+    await fetch(
+        database_url,
+        """
+        INSERT INTO idempotency_keys (user_id, key, fingerprint, status_code, response, created_at)
+        SELECT gen_random_uuid(), 'k' || g, '\\x00', 201, '{}', now() - make_interval(mins => g)
+        FROM generate_series(1, 5) g
+        """,
+    )
+    engine = create_async_engine(database_url)
+    try:
+        assert await purge_expired(engine, retention=150) == 3
+    finally:
+        await engine.dispose()
+    rows = await fetch(database_url, "SELECT key FROM idempotency_keys ORDER BY key")
+    assert [r[0] for r in rows] == ["k1", "k2"]

@@ -79,14 +79,15 @@ async def purge_expired_keys(engine: AsyncEngine, settings: TasksSettings) -> No
     retention = float(settings.idempotency_retention_seconds)
     while True:
         try:
-            await _purge(engine, retention)
+            await purge_expired(engine, retention)
         except Exception:
             # The database may be away for a moment; the next round tries again.
             log.warning("purging expired idempotency keys failed", exc_info=True)
         await asyncio.sleep(min(PURGE_EVERY_SECONDS, retention / 4))
 
 
-async def _purge(engine: AsyncEngine, retention: float) -> int:
+async def purge_expired(engine: AsyncEngine, retention: float) -> int:
+    """Delete the keys older than `retention` seconds; how many there were."""
     cutoff = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, retention)
     expired = (
         select(idempotency_keys.c.user_id, idempotency_keys.c.key)
