@@ -46,6 +46,10 @@ async def test_an_import_creates_every_task_in_order_with_an_event_each(
     assert created[1]["assignee"]["email"] == w.viewer.email
     assert created[0]["assignee"] is None
     assert {t["reporter"]["id"] for t in created} == {str(w.member.id)}
+    # As stored: what a later read answers is what the import answered.
+    for task in (created[0], created[-1]):
+        assert (await api.page(w.member, f"/tasks/{task['id']}")) == task
+    assert all(t["position"].isdigit() for t in created)  # ends of columns: whole ranks
     ranks = [Decimal(t["position"]) for t in created]
     assert ranks == sorted(ranks)
     assert len(set(ranks)) == 50

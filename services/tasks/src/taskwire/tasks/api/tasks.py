@@ -15,6 +15,7 @@ from typing import Final
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common.auth import Caller, CallerDep
 from taskwire.common.errors import Conflict, NotFound, Problem
@@ -61,27 +62,38 @@ async def create_task(
         digest = idempotency.fingerprint("create", project_id, body.model_dump(mode="json"))
         claim = Claim(caller.user_id, idempotency_key, digest)
     try:
-        task = await _create(request, project_id, body, caller, claim)
-    except (Problem, KeyTaken) as exc:
+        task = await _create(request, engine, project_id, body, caller, claim)
+    except (Problem, KeyTaken) as refusal:
         if claim is None:
             raise
         # A retry answers what the first request answered, even if it would now be refused.
-        async with engine.connect() as conn:
-            first = await idempotency.first_answer(conn, claim)
-        if first is None and isinstance(exc, Problem):
-            raise
-        if first is None:
-            raise Conflict("the request with this Idempotency-Key is gone; retry") from exc
-        task = TaskPublic.model_validate(first)
+        task = await _first_answer(engine, claim, refusal)
     response.headers["Location"] = f"/api/v1/tasks/{task.id}"
     tag(response, task.version)
     return task
 
 
-async def _create(
-    request: Request, project_id: UUID, body: TaskCreate, caller: Caller, claim: Claim | None
+async def _first_answer(
+    engine: AsyncEngine, claim: Claim, refusal: Problem | KeyTaken
 ) -> TaskPublic:
-    engine, outbox = request.app.state.statements, runtime(request).outbox
+    async with engine.connect() as conn:
+        first = await idempotency.first_answer(conn, claim)
+    if first is not None:
+        return TaskPublic.model_validate(first)
+    if isinstance(refusal, Problem):
+        raise refusal
+    raise Conflict("the request with this Idempotency-Key is gone; retry") from refusal
+
+
+async def _create(
+    request: Request,
+    engine: AsyncEngine,
+    project_id: UUID,
+    body: TaskCreate,
+    caller: Caller,
+    claim: Claim | None,
+) -> TaskPublic:
+    outbox = runtime(request).outbox
     for _ in range(ATTEMPTS):
         board = await Board.of(request.app.state.directory, project_id, caller, [body])
         status = target_status(board.project, body.status_id)
@@ -90,7 +102,13 @@ async def _create(
             async with engine.connect() as conn:
                 gap = await neighbours(conn, project_id, status.id, body.after, body.before)
             rank = rank_in(gap, body.after, body.before, _rng)
-        task = draft(board.project, status, body, caller.user_id, position=rank or Decimal(0))
+        task = draft(
+            board.project,
+            status,
+            body,
+            caller.user_id,
+            position=Decimal(0) if rank is None else rank,
+        )
         answer = board.answer(task)
         event = outbox.rows([task_event(TASK_CREATED, task, caller.user_id)])[0]
         if claim is not None:

@@ -175,7 +175,7 @@ async def allocate(
         "assignee_ids": sorted(assignees),
     }
     row = (await conn.execute(_BULK, params)).first()
-    return None if row is None else Allocated(row.key, row.last_number, row.last_position)
+    return None if row is None else Allocated(row.key, row.last_number, Decimal(row.last_position))
 
 
 async def insert_tasks(conn: AsyncConnection, created: list[TaskState]) -> None:
