@@ -116,8 +116,12 @@ class OutboxRelay:
                 next_cleanup = loop.time() + self.config.cleanup_every_seconds
             if sent < self.config.batch_size:
                 idle = await self._idle_seconds(conn)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+                # that lands as the wake-up is set (a commit just before shutdown), and the
+                # relay would then never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), idle)
+                    async with asyncio.timeout(idle):
+                        await self.wakeup.wait()
 
     async def _idle_seconds(self, conn: asyncpg.Connection) -> float:
         """Until the poll, or sooner when a deferred event is due for its retry."""

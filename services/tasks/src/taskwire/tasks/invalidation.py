@@ -110,8 +110,11 @@ async def _listen(dsn: str, directory: Directory) -> tuple[asyncpg.Connection, a
 
 async def _until_lost(conn: asyncpg.Connection, lost: asyncio.Event) -> None:
     while not conn.is_closed():
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        # lands as `lost` is set, and the feed would never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(lost.wait(), PING_SECONDS)
+            async with asyncio.timeout(PING_SECONDS):
+                await lost.wait()
             return
         try:
             await conn.execute("SELECT 1", timeout=PING_SECONDS)
