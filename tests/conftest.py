@@ -6,11 +6,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import aio_pika
+import hypothesis  # noqa: F401  (see below)
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from tests.support.databases import create_database, drop_database
 from tests.support.infra import Infra, provide_infra
+
+# hypothesis is imported here, at start-up, not first from deep inside a test module's import:
+# CPython 3.11.7's parser then fails with "AST constructor recursion depth mismatch" when
+# pytest rewrites hypothesis's modules (a CPython bug fixed in later 3.11 releases).
 
 
 @pytest.fixture(scope="session")
