@@ -118,10 +118,10 @@ def test_a_board_has_a_size_limit() -> None:
         domain.add_status(board, _status(), None)
 
 
-def test_pages_cap_the_limit_and_cursors_round_trip() -> None:
-    assert page(limit=10_000).limit == 200
+async def test_pages_cap_the_limit_and_cursors_round_trip() -> None:
+    assert (await page(limit=10_000)).limit == 200
     last = uuid4()
-    assert page(cursor=encode_cursor(last)).after == last
+    assert (await page(cursor=encode_cursor(last))).after == last
     assert decode_cursor(encode_cursor(UUID(int=0))) == UUID(int=0)
 
 

@@ -7,6 +7,8 @@ HS256 token signed with a public key is refused.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -32,6 +34,9 @@ class Caller:
     token: str = field(default="", repr=False)
 
 
+VERIFIED_TOKENS = 10_000
+
+
 class TokenVerifier:
     def __init__(self, settings: CommonSettings) -> None:
         self._algorithm = settings.jwt_algorithm
@@ -44,8 +49,23 @@ class TokenVerifier:
             if settings.jwt_algorithm == "RS256" and settings.jwks_url
             else None
         )
+        # A client sends the same token with every request until it expires: verifying its
+        # signature once per token, not per request, takes the check off the hot path. Only
+        # tokens that verified are kept, each until its own expiry.
+        self._verified: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Caller:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1] + self._leeway:
+            self._verified.move_to_end(token)
+            return known[0]
+        caller, expires = await self._verify(token)
+        self._verified[token] = (caller, expires)
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return caller
+
+    async def _verify(self, token: str) -> tuple[Caller, float]:
         key: Any = self._secret
         if self._jwks is not None:
             try:
@@ -68,7 +88,7 @@ class TokenVerifier:
             raise Unauthenticated("token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        return _caller_from(claims, token)
+        return _caller_from(claims, token), float(claims["exp"])
 
 
 def _caller_from(claims: dict[str, Any], token: str) -> Caller:

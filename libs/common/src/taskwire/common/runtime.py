@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import Table
 
 from taskwire.common.auth import TokenVerifier
@@ -47,7 +48,7 @@ class ServiceRuntime:
     run_relay: bool = True
 
     def __post_init__(self) -> None:
-        setup_tracing(self.settings.service_name)
+        setup_tracing(self.settings.service_name, record=self.settings.otlp_endpoint is not None)
         self.engine = create_engine(self.settings)
         self.outbox = Outbox(self.outbox_table)
         self.broker = Broker(
@@ -122,6 +123,12 @@ class ServiceRuntime:
         self._tasks.append(
             asyncio.create_task(guarded(), name=f"{self.settings.service_name}.{name}")
         )
+
+    def http_telemetry(self) -> TelemetryConfig:
+        """FastAPI's own request spans only when they will be exported: unexported, they still
+        cost several spans' worth of work per request. Its metrics and logs stay off."""
+        exporting = self.settings.otlp_endpoint is not None
+        return {"tracing": exporting, "operation_spans": exporting, "metrics": False, "logs": False}
 
     def install(self, app: FastAPI) -> None:
         """Wire the shared HTTP pieces: problem+json errors, body limit, health, auth."""

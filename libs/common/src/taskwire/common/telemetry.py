@@ -13,16 +13,25 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
 
 _configured = False
 
 
-def setup_tracing(service_name: str) -> None:
-    """Install an SDK tracer provider once per process so spans carry real, propagated ids."""
+def setup_tracing(service_name: str, *, record: bool = False) -> None:
+    """Install an SDK tracer provider once per process so spans carry real, propagated ids.
+
+    Spans are recorded only when something will export them (`record`): otherwise every span
+    is a non-recording one, which still has its trace and span ids (so the trace context still
+    reaches the outbox and the AMQP headers) but costs next to nothing on the hot path.
+    """
     global _configured
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}),
+        sampler=ALWAYS_ON if record else ALWAYS_OFF,
+    )
     trace.set_tracer_provider(provider)
     _configured = True
 

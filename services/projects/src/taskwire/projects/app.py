@@ -28,6 +28,7 @@ def create_app(settings: ProjectsSettings | None = None) -> FastAPI:
         title="Taskwire projects",
         summary="Workspaces, members, projects and their task statuses",
         version="1",
+        telemetry=runtime.http_telemetry(),
         lifespan=runtime.lifespan(),
     )
     runtime.install(app)

@@ -57,6 +57,7 @@ def create_app(settings: TasksSettings | None = None, *, run_relay: bool = True)
         title="Taskwire tasks",
         summary="The board: tasks, their moves, archive, restore, delete and lists",
         version="1",
+        telemetry=runtime.http_telemetry(),
         lifespan=lifespan,
     )
     runtime.install(app)

@@ -48,7 +48,7 @@ def decode_cursor(cursor: str) -> UUID:
         ) from exc
 
 
-def page(
+async def page(  # async: FastAPI would run a plain `def` dependency in its thread pool
     limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_LIMIT}")] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page:

@@ -27,12 +27,14 @@ from taskwire.tasks.store.lists import Filters
 MAX_LIMIT: Final = 200
 
 
-def directory(request: Request) -> Directory:
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hand-off per request for a field read.
+async def directory(request: Request) -> Directory:
     found: Directory = request.app.state.directory
     return found
 
 
-def statements(request: Request) -> AsyncEngine:
+async def statements(request: Request) -> AsyncEngine:
     """The runtime's engine in AUTOCOMMIT: one statement is its own transaction (no BEGIN and
     COMMIT round trips), for writes that are a single statement."""
     engine: AsyncEngine = request.app.state.statements
@@ -94,7 +96,7 @@ CursorParam = Annotated[
 ]
 
 
-def page(
+async def page(
     order: Annotated[Order, Query(description="board: by status, then rank; or by time")] = (
         Order.BOARD
     ),
@@ -104,12 +106,12 @@ def page(
     return Page(order, limit, decode_cursor(cursor, order) if cursor else None)
 
 
-def page_by_id(limit: Limit = 50, cursor: CursorParam = None) -> Page:
+async def page_by_id(limit: Limit = 50, cursor: CursorParam = None) -> Page:
     """A list in one order only: by id, which is creation order."""
-    return page(Order.CREATED, limit, cursor)
+    return await page(Order.CREATED, limit, cursor)
 
 
-def filters(
+async def filters(
     status_id: UUID | None = None,
     category: Category | None = None,
     assignee_id: UUID | None = None,
