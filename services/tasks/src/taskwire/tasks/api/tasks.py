@@ -115,10 +115,9 @@ async def _create(
         event = outbox.rows([task_event(TASK_CREATED, task, caller.user_id)])[0]
         if claim is not None:
             claim = replace(claim, response=answer.model_dump(mode="json"))
-        async with engine.connect() as conn:
-            created = await store.create_task(
-                conn, task, rank, None if rank is None else ceiling(rank), event, claim
-            )
+        created = await store.create_task(
+            engine, task, rank, None if rank is None else ceiling(rank), event, claim
+        )
         if created is not None:
             outbox.committed.set()
             return answer.model_copy(
