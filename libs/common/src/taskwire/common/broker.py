@@ -228,14 +228,19 @@ class Broker:
         if not self.is_connected:
             raise ConnectionError("not connected to the broker")
         exchange = await self._publisher(timeout)
-        results = await asyncio.gather(
-            *(self._publish_one(exchange, m, timeout) for m in messages), return_exceptions=True
-        )
+        # One deadline for the batch, not a wait_for (a task and a timer) per message.
+        try:
+            async with asyncio.timeout(timeout):
+                results = await asyncio.gather(
+                    *(self._publish_one(exchange, m) for m in messages), return_exceptions=True
+                )
+        except TimeoutError:
+            # Which of them were confirmed is unknown: all count as failed and are published
+            # again (at least once; consumers apply an event once by its version).
+            return [TimeoutError(f"no confirm within {timeout}s") for _ in messages]
         return [None if r is True else r if isinstance(r, BaseException) else None for r in results]
 
-    async def _publish_one(
-        self, exchange: AbstractExchange, message: OutgoingMessage, timeout: float
-    ) -> bool:
+    async def _publish_one(self, exchange: AbstractExchange, message: OutgoingMessage) -> bool:
         result = await exchange.publish(
             aio_pika.Message(
                 message.body,
@@ -247,7 +252,6 @@ class Broker:
             ),
             routing_key=message.routing_key,
             mandatory=True,
-            timeout=timeout,
         )
         if not isinstance(result, Basic.Ack):
             raise Unroutable(f"no queue bound for routing key {message.routing_key!r}")
