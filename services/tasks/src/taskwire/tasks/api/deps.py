@@ -90,7 +90,8 @@ class Page:
     after: Cursor | None
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"page size, at most {MAX_LIMIT}")]
+# Capped, not refused, as in every list of the system (DESIGN.md section 5).
+Limit = Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_LIMIT}")]
 CursorParam = Annotated[
     str | None, Query(max_length=512, description="the next_cursor of the previous page")
 ]
@@ -103,7 +104,7 @@ async def page(
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Page:
-    return Page(order, limit, decode_cursor(cursor, order) if cursor else None)
+    return Page(order, min(limit, MAX_LIMIT), decode_cursor(cursor, order) if cursor else None)
 
 
 async def page_by_id(limit: Limit = 50, cursor: CursorParam = None) -> Page:
