@@ -11,7 +11,10 @@ between the two so drift on a shared machine hits both alike:
 Prints requests/s, p50 and p99 of each, and the service/baseline ratios; checks afterwards that
 the service numbered every project's tasks 1..N without a gap.
 
-    uv run python bench/task_create.py [--clients 50] [--seconds 10] [--rounds 2] [--rate 200]
+    uv run python bench/task_create.py [--clients 50] [--seconds 5] [--rounds 5] [--rate 200]
+
+BENCH_TARGET=module:factory benchmarks another app factory in place of the service's (to measure
+a variant, e.g. one without its relay).
 """
 
 from __future__ import annotations
