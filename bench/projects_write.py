@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,17 +26,12 @@ from taskwire.common.auth import mint_token
 from taskwire.common.events import decode
 from taskwire.common.settings import CommonSettings
 from tests.support.databases import create_database, drop_database
+from tests.support.ports import free_port
 
 ADMIN_URL = os.environ.get(
     "TASKWIRE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 AMQP_URL = os.environ.get("TASKWIRE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pct(samples: list[float], q: float) -> float:

@@ -35,13 +35,14 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.load import Result, closed_loop, http_request, open_loop, percentile
-from bench.projects_write import ADMIN_URL, AMQP_URL, free_port
+from bench.projects_write import ADMIN_URL, AMQP_URL
 from taskwire.common.auth import mint_token
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.events.projects import Role
 from taskwire.common.settings import CommonSettings
 from taskwire.tasks.migrate import upgrade
 from tests.support.databases import create_database, drop_database
+from tests.support.ports import free_port
 from tests.support.users import User
 from tests.tasks.seed import Seed, SeededProject
 

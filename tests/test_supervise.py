@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,15 +15,9 @@ from aio_pika.abc import AbstractRobustConnection
 
 from tests.support.databases import database_url, drop_database
 from tests.support.infra import Infra
+from tests.support.ports import free_port
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "scripts" / "supervise.py"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -35,7 +29,7 @@ async def environment(
     for svc, name in names.items():
         prefix = f"TASKWIRE_{svc.upper()}_"
         env[prefix + "DATABASE_URL"] = database_url(infra.postgres_admin_url, name)
-        env[prefix + "PORT"] = str(_free_port())
+        env[prefix + "PORT"] = str(free_port())
         env[prefix + "CONSUMER_QUEUE"] = f"{svc}.run.t{unique}"
     env |= {
         "TASKWIRE_AMQP_URL": infra.amqp_url,
@@ -61,50 +55,46 @@ async def _read_until(stream: asyncio.StreamReader, wanted: list[str], seen: lis
         seen.append(line.decode(errors="replace"))
 
 
-async def test_every_service_runs_is_ready_and_stops_on_ctrl_c(
-    environment: dict[str, str],
-) -> None:
+@contextlib.asynccontextmanager
+async def supervisor(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """scripts/supervise.py as the run command starts it; killed if a test leaves it running."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(SUPERVISOR),
-        env=environment,
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    assert process.stdout is not None
-    seen: list[str] = []
     try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_every_service_runs_is_ready_and_stops_on_ctrl_c(
+    environment: dict[str, str],
+) -> None:
+    seen: list[str] = []
+    async with supervisor(environment) as process:
+        assert process.stdout is not None
         wanted = ["projects ready at", "tasks ready at"]
         await asyncio.wait_for(_read_until(process.stdout, wanted, seen), 90)
         assert any(line.lstrip().startswith("tasks |") for line in seen), seen
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(_read_until(process.stdout, ["==> stopped"], seen), 30)
         assert await asyncio.wait_for(process.wait(), 10) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def test_a_service_that_dies_is_reported_and_stops_the_others(
     environment: dict[str, str],
 ) -> None:
     environment["TASKWIRE_TASKS_PORT"] = "0"  # refused by its settings: the service exits
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(SUPERVISOR),
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert process.stdout is not None
     seen: list[str] = []
-    try:
+    async with supervisor(environment) as process:
+        assert process.stdout is not None
         wanted = ["!!! tasks exited with code", "==> stopped"]
         await asyncio.wait_for(_read_until(process.stdout, wanted, seen), 90)
         assert await asyncio.wait_for(process.wait(), 30) == 1
         assert any("TASKWIRE_TASKS_PORT" in line for line in seen), "".join(seen)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,21 +15,15 @@ from aio_pika.abc import AbstractRobustConnection
 from tests.support.databases import database_url as url_of
 from tests.support.databases import drop_database
 from tests.support.infra import Infra
+from tests.support.ports import free_port
 from tests.support.waiting import eventually
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 async def service(
     infra: Infra, unique: str, exchange_names: tuple[str, str], amqp: AbstractRobustConnection
 ) -> AsyncIterator[str]:
-    name, queue, port = f"tw_projects_run_{unique}", f"projects.run.t{unique}", _free_port()
+    name, queue, port = f"tw_projects_run_{unique}", f"projects.run.t{unique}", free_port()
     env = os.environ | {
         "TASKWIRE_PROJECTS_DATABASE_URL": url_of(infra.postgres_admin_url, name),
         "TASKWIRE_PROJECTS_PORT": str(port),

@@ -23,6 +23,7 @@ from tests.support.amqp import EventTap, open_tap
 from tests.support.infra import Infra
 from tests.support.service import asgi_client, cloned_database, migrated_template, running
 from tests.support.users import Users
+from tests.tasks.replica_helpers import ReplicaDb
 from tests.tasks.seed import Seed
 
 MAX_BODY_BYTES = 256 * 1024
@@ -105,3 +106,10 @@ def users(settings: TasksSettings) -> Users:
 @pytest.fixture
 def seed(database_url: str) -> Seed:
     return Seed(database_url)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[ReplicaDb]:
+    """The test's tasks database, for applying replica events and reading what they wrote."""
+    async with ReplicaDb.open(database_url) as found:
+        yield found

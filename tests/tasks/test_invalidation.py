@@ -37,13 +37,6 @@ from tests.tasks.replica_helpers import (
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[ReplicaDb]:
-    """The process that consumes the events (its own directory follows the feed too)."""
-    async with ReplicaDb.open(database_url) as found:
-        yield found
-
-
-@pytest.fixture
 async def project(db: ReplicaDb, bob: User) -> ProjectState:
     created = project_state(workspace_state().id)
     await db.apply(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from taskwire.common.events import Subject, new_event
 from taskwire.common.events.projects import (
     MEMBER_ADDED,
@@ -35,12 +31,6 @@ from tests.tasks.replica_helpers import (
     workspace_event,
     workspace_state,
 )
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[ReplicaDb]:
-    async with ReplicaDb.open(database_url) as found:
-        yield found
 
 
 async def test_each_kind_is_stored_with_the_version_it_carries(db: ReplicaDb, users: Users) -> None:

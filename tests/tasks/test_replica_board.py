@@ -4,7 +4,6 @@ its own versioned event, once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -34,12 +33,6 @@ from tests.tasks.replica_helpers import (
 )
 
 TASKS = "SELECT id, status_id, category, position::text, version FROM tasks ORDER BY number"
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[ReplicaDb]:
-    async with ReplicaDb.open(database_url) as found:
-        yield found
 
 
 @pytest.fixture

@@ -48,12 +48,6 @@ class Stub:
         await send({"type": "http.response.body", "body": b"{}"})
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[ReplicaDb]:
-    async with ReplicaDb.open(database_url) as found:
-        yield found
-
-
 MakeClient = Callable[[str], ProjectsClient]
 
 
