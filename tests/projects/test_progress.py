@@ -11,21 +11,11 @@ from aio_pika.abc import AbstractRobustConnection
 from pydantic import BaseModel
 
 from taskwire.common.events import Subject, new_event
-from taskwire.common.events.projects import Counts
+from taskwire.common.events.aggregator import DerivedStatusChange, Progress
+from taskwire.common.events.projects import Category, Counts
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.projects.settings import ProjectsSettings
 from tests.projects.helpers import Api, Bus, Publisher, User, Users, fetch
-
-
-class Progress(BaseModel):
-    counts: Counts
-    derived_status: str
-    counts_version: int | None = None
-
-
-class DerivedStatusChanged(BaseModel):
-    old: str
-    new: str
 
 
 class Aggregator(Publisher):
@@ -73,7 +63,9 @@ async def test_progress_is_stored_and_shown_without_a_new_project_version(
     project = await api.project(ada, workspace)
     await bus.drain()
 
-    progress = Progress(counts=_counts(4, done=1), derived_status="in_progress")
+    progress = Progress(
+        counts=_counts(4, done=1), derived_status=Category.IN_PROGRESS, counts_version=1
+    )
     await aggregator.send(project, "project.progress_changed", 1, progress)
     await aggregator.handled()
 
@@ -92,16 +84,17 @@ async def test_stale_and_duplicate_progress_changes_nothing(
 ) -> None:
     ada = users("ada")
     project = await api.project(ada, await api.workspace(ada))
-    newest = Progress(counts=_counts(5), derived_status="todo")
+    newest = Progress(counts=_counts(5), derived_status=Category.TODO, counts_version=5)
     await aggregator.send(project, "project.progress_changed", 5, newest)
     await aggregator.handled()
 
-    stale = Progress(counts=_counts(2, done=2), derived_status="done")
-    await aggregator.send(project, "project.progress_changed", 3, stale)
-    await aggregator.send(project, "project.progress_changed", 5, stale)
-    await aggregator.send(
-        project, "project.derived_status_changed", 4, DerivedStatusChanged(old="todo", new="done")
-    )
+    for version in (3, 5):  # older, then a duplicate version with other counts
+        stale = Progress(
+            counts=_counts(2, done=2), derived_status=Category.DONE, counts_version=version
+        )
+        await aggregator.send(project, "project.progress_changed", version, stale)
+    change = DerivedStatusChange(old=Category.TODO, new=Category.DONE, counts_version=4)
+    await aggregator.send(project, "project.derived_status_changed", 4, change)
     await aggregator.handled()
 
     shown = await _shown(client, ada, project)
@@ -115,12 +108,13 @@ async def test_a_derived_status_change_does_not_hide_counts_of_the_same_version(
 ) -> None:
     ada = users("ada")
     project = await api.project(ada, await api.workspace(ada))
-    change = DerivedStatusChanged(old="todo", new="done")
+    change = DerivedStatusChange(old=Category.TODO, new=Category.DONE, counts_version=7)
     await aggregator.send(project, "project.derived_status_changed", 7, change)
     await aggregator.handled()
     assert (await _shown(client, ada, project))["derived_status"] == "done"
 
-    progress = Progress(counts=_counts(3, done=3), derived_status="done", counts_version=7)
+    # The data's counts_version decides, whatever the envelope's subject version says.
+    progress = Progress(counts=_counts(3, done=3), derived_status=Category.DONE, counts_version=7)
     await aggregator.send(project, "project.progress_changed", 99, progress)
     await aggregator.handled()
     shown = await _shown(client, ada, project)
@@ -134,7 +128,7 @@ async def test_progress_for_an_unknown_project_is_acknowledged_and_ignored(
     ada = users("ada")
     workspace = await api.workspace(ada)
     ghost = {"id": str(UUID(int=1)), "workspace_id": workspace["id"]}
-    progress = Progress(counts=_counts(1), derived_status="todo")
+    progress = Progress(counts=_counts(1), derived_status=Category.TODO, counts_version=1)
     await aggregator.send(ghost, "project.progress_changed", 1, progress)
     await aggregator.handled()
     assert (await fetch(database_url, "SELECT count(*) FROM projects"))[0][0] == 0

@@ -16,10 +16,14 @@ from datetime import UTC, datetime
 from typing import Final
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from taskwire.common.events import Envelope
-from taskwire.common.events.projects import PROJECT_RESTORED, Category, Counts
+from taskwire.common.events.aggregator import (
+    DERIVED_STATUS_CHANGED,
+    PROGRESS_CHANGED,
+    DerivedStatusChange,
+    Progress,
+)
+from taskwire.common.events.projects import PROJECT_RESTORED
 from taskwire.common.events.tasks import TASK_CREATED, TASK_RESTORED
 from taskwire.common.outbox import EventUnitOfWork
 from taskwire.projects import domain
@@ -28,44 +32,26 @@ from taskwire.projects.store import projects as store
 
 log = logging.getLogger(__name__)
 
-PROGRESS_CHANGED: Final = "project.progress_changed"
-DERIVED_STATUS_CHANGED: Final = "project.derived_status_changed"
-
-
-class Progress(BaseModel):
-    """What this service reads of the aggregator's events.
-
-    Local until the aggregator's contract lives in libs/common (events/aggregator.py); it reads
-    defensively: unknown fields are ignored and every field is optional.
-    """
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    counts: Counts | None = None
-    derived_status: Category | None = None
-    new: Category | None = Field(None, description="derived_status_changed: the new status")
-    counts_version: int | None = Field(None, ge=0)
-
 
 async def progress_changed(uow: EventUnitOfWork, envelope: Envelope) -> None:
     """New counts (and the derived status they give) for a project."""
-    progress, project_id, version = _read(envelope)
+    progress = envelope.data_as(Progress)
+    project_id = _project_of(envelope)
     if project_id is None:
         return
-    if progress.counts is not None:
-        await store.apply_counts(uow.connection, project_id, progress.counts, version)
-    if progress.derived_status is not None:
-        await store.apply_derived_status(
-            uow.connection, project_id, progress.derived_status, version
-        )
+    version = progress.counts_version
+    await store.apply_counts(uow.connection, project_id, progress.counts, version)
+    await store.apply_derived_status(uow.connection, project_id, progress.derived_status, version)
 
 
 async def derived_status_changed(uow: EventUnitOfWork, envelope: Envelope) -> None:
     """A project's derived status moved (old -> new)."""
-    progress, project_id, version = _read(envelope)
-    derived = progress.new or progress.derived_status
-    if project_id is not None and derived is not None:
-        await store.apply_derived_status(uow.connection, project_id, derived, version)
+    change = envelope.data_as(DerivedStatusChange)
+    project_id = _project_of(envelope)
+    if project_id is not None:
+        await store.apply_derived_status(
+            uow.connection, project_id, change.new, change.counts_version
+        )
 
 
 async def task_revives_project(uow: EventUnitOfWork, envelope: Envelope) -> None:
@@ -104,12 +90,8 @@ async def handle(uow: EventUnitOfWork, envelope: Envelope) -> None:
     await handler(uow, envelope)
 
 
-def _read(envelope: Envelope) -> tuple[Progress, UUID | None, int]:
-    progress = envelope.data_as(Progress)
+def _project_of(envelope: Envelope) -> UUID | None:
     project_id = envelope.subject.id if envelope.subject.kind == "project" else envelope.project_id
     if project_id is None:
         log.warning("%s %s names no project; ignored", envelope.type, envelope.id)
-    version = (
-        progress.counts_version if progress.counts_version is not None else envelope.subject.version
-    )
-    return progress, project_id, version
+    return project_id

@@ -12,12 +12,13 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from taskwire.common.events import projects, tasks
+from taskwire.common.events import aggregator, projects, tasks
 from taskwire.common.events.envelope import Envelope
 
 CATALOGUES: dict[str, dict[str, type[BaseModel]]] = {
     projects.PRODUCER: projects.CATALOGUE,
     tasks.PRODUCER: tasks.CATALOGUE,
+    aggregator.PRODUCER: aggregator.CATALOGUE,
 }
 
 
