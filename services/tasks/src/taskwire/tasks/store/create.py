@@ -20,7 +20,6 @@ import orjson
 from sqlalchemy import LargeBinary, Numeric, TextClause, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskwire.common.events.tasks import TaskState
@@ -211,9 +210,3 @@ async def insert_tasks(conn: AsyncConnection, created: list[TaskState]) -> None:
     """One multi-row INSERT (not one statement per task)."""
     rows = [{**t.model_dump(), "position": Decimal(t.position)} for t in created]
     await conn.execute(insert(tasks).values(rows))
-
-
-def _violated(exc: IntegrityError) -> str | None:
-    cause = exc.orig.__cause__ if exc.orig is not None else None
-    name = getattr(cause, "constraint_name", None)
-    return name if isinstance(name, str) else None
