@@ -41,7 +41,10 @@ class CommonSettings(BaseSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/taskwire"
     db_pool_size: int = Field(10, ge=1, le=200)
-    db_max_overflow: int = Field(10, ge=0, le=200)
+    # No overflow by default: under a burst, overflow connections are opened and closed request
+    # by request (a TLS attempt, a start-up, every statement prepared again), which costs more
+    # than waiting a moment for one of the pool's.
+    db_max_overflow: int = Field(0, ge=0, le=200)
     db_pool_pre_ping: bool = True
     db_pool_recycle_seconds: int = Field(1800, ge=-1)
     db_statement_timeout_ms: int = Field(15_000, ge=0)

@@ -18,10 +18,6 @@ class TasksSettings(CommonSettings):
     # server dropped fails one request (503, retried by the client), and the pool discards it.
     db_pool_pre_ping: bool = False
     db_pool_size: int = Field(20, ge=1, le=200)
-    # No overflow: under a burst, overflow connections are opened and closed request by request
-    # (a TLS attempt, a start-up, every statement prepared again), which costs more than waiting
-    # a moment for one of the pool's.
-    db_max_overflow: int = Field(0, ge=0, le=200)
     consumer_queue: str = Field("tasks", min_length=1, max_length=200)
     projects_url: str = Field(
         "http://127.0.0.1:8001",
