@@ -100,7 +100,13 @@ def test_the_default_secret_is_refused_in_production(monkeypatch: pytest.MonkeyP
     message = refusal(monkeypatch, TASKWIRE_ENVIRONMENT="production")
     assert "TASKWIRE_JWT_SECRET" in message
     monkeypatch.setenv("TASKWIRE_JWT_SECRET", "s" * 40)
+    assert "TASKWIRE_INTERNAL_TOKEN" in refusal(monkeypatch)
+    monkeypatch.setenv("TASKWIRE_INTERNAL_TOKEN", "i" * 40)
     assert load_settings(DemoSettings).environment == "production"
+
+
+def test_a_short_internal_token_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "TASKWIRE_INTERNAL_TOKEN" in refusal(monkeypatch, TASKWIRE_INTERNAL_TOKEN="short")
 
 
 def test_a_short_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ HS256 token signed with a public key is refused.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -152,3 +153,14 @@ async def current_caller(request: Request) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+async def internal_caller(request: Request) -> None:
+    """Another Taskwire service, proven by the shared internal token (routes under /internal)."""
+    expected: bytes = request.app.state.internal_token
+    presented = bearer_token(request.headers.get("authorization")).encode()
+    if not hmac.compare_digest(presented, expected):
+        raise Unauthenticated("not a valid internal token (TASKWIRE_INTERNAL_TOKEN)")
+
+
+InternalDep = Annotated[None, Depends(internal_caller)]

@@ -82,22 +82,12 @@ class Consumer(Generic[UowT]):
             await self._dead_letter(message, str(exc))
             return
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_is_transient),
-                wait=wait_exponential(multiplier=0.1, max=5.0),
-                before_sleep=lambda s: log.warning(
-                    "database unavailable while handling %s: %s",
-                    envelope.type,
-                    s.outcome.exception() if s.outcome else "?",
-                ),
-            ):
-                with attempt:
-                    await self._apply(envelope)
+            await retrying(lambda: self._apply(envelope), self.spec)
         except Exception as exc:
             await self._failed(message, envelope, exc)
             return
         self.handled += 1
-        await _settle(message.ack())
+        await settle(message.ack())
 
     async def _apply(self, envelope: Envelope) -> None:
         async with self.unit_of_work() as uow:
@@ -129,9 +119,16 @@ class Consumer(Generic[UowT]):
         )
         # A short pause keeps a failing message from spinning hot through the queue.
         await asyncio.sleep(min(0.05 * 2**attempts, 2.0))
-        await _settle(message.nack(requeue=True))
+        await settle(message.nack(requeue=True))
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        if await self._dead_letter_only(message, reason):
+            await settle(message.ack())
+        else:
+            await settle(message.nack(requeue=True))
+
+    async def _dead_letter_only(self, message: AbstractIncomingMessage, reason: str) -> bool:
+        """Publish a copy to the dead-letter queue with the reason; the caller settles it."""
         headers = dict(message.headers or {})
         headers.update(
             {
@@ -151,11 +148,10 @@ class Consumer(Generic[UowT]):
             )
         except Exception:
             log.exception("could not dead-letter a message from %s; requeueing it", self.spec.name)
-            await _settle(message.nack(requeue=True))
-            return
+            return False
         self.dead_lettered += 1
         log.error("dead-lettered a message from %s: %s", self.spec.name, reason)
-        await _settle(message.ack())
+        return True
 
 
 def _delivery_count(message: AbstractIncomingMessage) -> int:
@@ -163,7 +159,22 @@ def _delivery_count(message: AbstractIncomingMessage) -> int:
     return value if isinstance(value, int) else 0
 
 
-async def _settle(settlement: Awaitable[None]) -> None:
+async def retrying(apply: Callable[[], Awaitable[None]], spec: QueueSpec) -> None:
+    """Run `apply` until it succeeds or fails for a reason other than an unreachable database."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(_is_transient),
+        wait=wait_exponential(multiplier=0.1, max=5.0),
+        before_sleep=lambda s: log.warning(
+            "database unavailable while consuming %s: %s",
+            spec.name,
+            s.outcome.exception() if s.outcome else "?",
+        ),
+    ):
+        with attempt:
+            await apply()
+
+
+async def settle(settlement: Awaitable[None]) -> None:
     # After a connection loss the delivery tag is void; the broker redelivers the message.
     try:
         await settlement

@@ -11,12 +11,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import Table
 
 from taskwire.common.auth import TokenVerifier
+from taskwire.common.batch_consumer import BatchConsumer, BatchHandler, Parse
 from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.consumer import Consumer, Handler
 from taskwire.common.db import asyncpg_dsn, create_engine
@@ -40,11 +42,21 @@ class Subscription:
     handler: Handler[EventUnitOfWork]
 
 
+@dataclass(frozen=True)
+class BatchSubscription:
+    """A queue whose events are parsed one by one and applied in batches (see BatchConsumer)."""
+
+    queue: str
+    bindings: tuple[str, ...]
+    parse: Parse[Any]
+    handler: BatchHandler[EventUnitOfWork, Any]
+
+
 @dataclass
 class ServiceRuntime:
     settings: CommonSettings
     outbox_table: Table
-    subscriptions: list[Subscription] = field(default_factory=list)
+    subscriptions: list[Subscription | BatchSubscription] = field(default_factory=list)
     run_relay: bool = True
 
     def __post_init__(self) -> None:
@@ -71,17 +83,24 @@ class ServiceRuntime:
             self.broker,
             wakeup=self.outbox.committed,
         )
-        self.consumers = [
-            Consumer(
+        self.consumers = [self._consumer(sub) for sub in self.subscriptions]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _consumer(self, sub: Subscription | BatchSubscription) -> Consumer[EventUnitOfWork]:
+        s = self.settings
+        spec = QueueSpec(sub.queue, sub.bindings, s.consumer_delivery_limit)
+        if isinstance(sub, BatchSubscription):
+            return BatchConsumer(
                 self.broker,
-                QueueSpec(sub.queue, sub.bindings, s.consumer_delivery_limit),
+                spec,
+                sub.parse,
                 sub.handler,
                 self.unit_of_work,
                 prefetch=s.consumer_prefetch,
             )
-            for sub in self.subscriptions
-        ]
-        self._tasks: list[asyncio.Task[None]] = []
+        return Consumer(
+            self.broker, spec, sub.handler, self.unit_of_work, prefetch=s.consumer_prefetch
+        )
 
     def unit_of_work(self) -> EventUnitOfWork:
         return EventUnitOfWork(self.engine, self.outbox)
@@ -137,6 +156,7 @@ class ServiceRuntime:
         app.include_router(health_router)
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(self.settings)
+        app.state.internal_token = self.settings.internal_token.get_secret_value().encode()
         app.state.readiness_checks = {
             "database": database_check(self.engine),
             "broker": broker_check(self.broker),

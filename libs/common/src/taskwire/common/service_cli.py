@@ -11,6 +11,8 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic
 
 import asyncpg
 import uvicorn
@@ -25,22 +27,38 @@ from taskwire.common.settings import CommonSettings, SettingsT, load_settings
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
 
+@dataclass(frozen=True)
+class Command(Generic[SettingsT]):
+    """A service's own command besides migrate, serve and run."""
+
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[SettingsT, argparse.Namespace], int]
+
+
 def run_cli(
     service: str,
     settings_type: type[SettingsT],
     migrations: Migrations,
     create_app: Callable[[SettingsT], FastAPI],
     argv: list[str] | None = None,
+    commands: dict[str, Command[SettingsT]] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(
         prog=f"taskwire-{service}", description=f"The Taskwire {service} service."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="create the database if missing, then upgrade its schema")
-    commands.add_parser("serve", help="serve the HTTP API (relay and consumer run inside)")
-    commands.add_parser("run", help="migrate, then serve")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    subcommands.add_parser(
+        "migrate", help="create the database if missing, then upgrade its schema"
+    )
+    subcommands.add_parser("serve", help="serve the HTTP API (relay and consumer run inside)")
+    subcommands.add_parser("run", help="migrate, then serve")
+    for name, command in (commands or {}).items():
+        command.arguments(subcommands.add_parser(name, help=command.help))
     args = parser.parse_args(argv)
     settings = load_settings(settings_type)
+    if commands and args.command in commands:
+        sys.exit(commands[args.command].run(settings, args))
     if args.command in ("migrate", "run"):
         run_migrations(service, migrations, settings.database_url)
     if args.command in ("serve", "run"):

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "taskwire-development-secret-change-me-0123456789"
+DEVELOPMENT_INTERNAL_TOKEN = "taskwire-development-internal-token-change-me"
 
 
 def _global(name: str) -> AliasChoices:
@@ -75,6 +76,12 @@ class CommonSettings(BaseSettings):
         30, ge=0, le=300, validation_alias=_global("jwt_leeway_seconds")
     )
 
+    # What one service shows another on the internal routes (/internal/v1/...), which the
+    # gateway never exposes: a shared secret, since with RS256 no service can mint a user token.
+    internal_token: SecretStr = Field(
+        SecretStr(DEVELOPMENT_INTERNAL_TOKEN), validation_alias=_global("internal_token")
+    )
+
     otlp_endpoint: str | None = Field(None, validation_alias=_global("otlp_endpoint"))
 
     max_body_bytes: int = Field(1_048_576, ge=1024)
@@ -91,16 +98,24 @@ class CommonSettings(BaseSettings):
             )
         if self.jwt_algorithm == "RS256" and not self.jwks_url:
             raise ValueError("TASKWIRE_JWKS_URL is required when TASKWIRE_JWT_ALGORITHM=RS256")
+        problems = _secret_problems("TASKWIRE_INTERNAL_TOKEN", self.internal_token, self)
         if self.jwt_algorithm == "HS256":
-            secret = self.jwt_secret.get_secret_value()
-            if self.environment == "production" and secret == DEVELOPMENT_JWT_SECRET:
-                raise ValueError(
-                    "TASKWIRE_JWT_SECRET is the development default; set a secret of your own "
-                    "outside development"
-                )
-            if len(secret) < 32:
-                raise ValueError("TASKWIRE_JWT_SECRET must be at least 32 characters for HS256")
+            problems += _secret_problems("TASKWIRE_JWT_SECRET", self.jwt_secret, self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+
+_DEVELOPMENT_SECRETS = {DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_TOKEN}
+
+
+def _secret_problems(name: str, secret: SecretStr, settings: CommonSettings) -> list[str]:
+    value = secret.get_secret_value()
+    if settings.environment == "production" and value in _DEVELOPMENT_SECRETS:
+        return [f"{name} is the development default; set a secret of your own outside development"]
+    if len(value) < 32:
+        return [f"{name} must be at least 32 characters"]
+    return []
 
 
 SettingsT = TypeVar("SettingsT", bound=CommonSettings)

@@ -13,18 +13,11 @@ import logging
 from typing import Any
 from uuid import UUID
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from taskwire.common.auth import Caller
-from taskwire.common.errors import ServiceUnavailable
 from taskwire.common.events.projects import MemberState, ProjectState
+from taskwire.common.service_client import ServiceClient
 from taskwire.tasks.invalidation import announce, member_entry, project_entry
 from taskwire.tasks.replica import rows
 from taskwire.tasks.settings import TasksSettings
@@ -32,19 +25,14 @@ from taskwire.tasks.settings import TasksSettings
 log = logging.getLogger(__name__)
 
 
-def _transient(exc: BaseException) -> bool:
-    """Worth asking again: no answer, or the server's own failure. A 4xx would answer the same."""
-    if isinstance(exc, httpx.HTTPStatusError):
-        return exc.response.status_code >= 500
-    return isinstance(exc, httpx.TransportError)
-
-
 class ProjectsClient:
     def __init__(self, settings: TasksSettings, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._attempts = settings.projects_attempts
-        self._http = httpx.AsyncClient(
-            base_url=settings.projects_url, timeout=settings.projects_timeout_seconds
+        self._service = ServiceClient(
+            "projects",
+            settings.projects_url,
+            timeout=settings.projects_timeout_seconds,
+            attempts=settings.projects_attempts,
         )
 
     async def project(self, project_id: UUID, caller: Caller) -> bool:
@@ -70,27 +58,12 @@ class ProjectsClient:
         return True
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self._service.close()
 
     async def _get(self, path: str, caller: Caller) -> dict[str, Any] | None:
         """The JSON answer; None when the projects service has nothing for this caller."""
         headers = {"Authorization": f"Bearer {caller.token}"}
-        try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_transient),
-                stop=stop_after_attempt(self._attempts),
-                wait=wait_exponential(multiplier=0.05, max=1.0),
-                reraise=True,
-            ):
-                with attempt:
-                    response = await self._http.get(path, headers=headers)
-                    if response.is_server_error:
-                        response.raise_for_status()
-        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
-            log.warning("projects service unreachable for %s: %r", path, exc)
-            raise ServiceUnavailable(
-                "the projects service is unreachable; try again shortly"
-            ) from exc
+        response = await self._service.request("GET", path, headers=headers)
         if response.is_client_error:
             # Not found, or not visible to this caller: the same to the request that needed it.
             if response.status_code != 404:

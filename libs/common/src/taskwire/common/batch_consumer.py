@@ -1,0 +1,150 @@
+"""Applies consumed events in batches: one transaction per batch, one ack after its commit.
+
+Acknowledgement policy, explicitly:
+- a batch handled and committed       -> one ack with `multiple` for the whole batch
+- unparseable, or not this consumer's -> dead-lettered with the reason, acked with its batch
+- the handler raised for the batch     -> the batch is applied again message by message, each in
+                                         its own transaction, to find the one at fault; that one
+                                         is requeued, and dead-lettered after `delivery_limit`
+- the database is unreachable          -> retried in place with backoff (no message's fault)
+- the process dies before the ack      -> the broker redelivers the batch; the handler must be
+                                         idempotent (the aggregator applies by version)
+
+Messages wait in arrival (delivery-tag) order and a batch is always the oldest of them, so the
+ack of a batch's last message with `multiple` settles exactly that batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from aio_pika.abc import AbstractIncomingMessage
+
+from taskwire.common.broker import Broker, QueueSpec
+from taskwire.common.consumer import Consumer, retrying, settle
+from taskwire.common.db import UnitOfWork
+from taskwire.common.events import Envelope, EventDecodeError, decode
+
+log = logging.getLogger(__name__)
+
+UowT = TypeVar("UowT", bound=UnitOfWork)
+ItemT = TypeVar("ItemT")
+Parse = Callable[[Envelope], ItemT]
+BatchHandler = Callable[[UowT, list[ItemT]], Awaitable[None]]
+
+
+class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
+    """`parse` turns an envelope into what the handler needs, or raises EventDecodeError (the
+    message is then poison); `handler` applies a whole batch inside one unit of work."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        spec: QueueSpec,
+        parse: Parse[ItemT],
+        handler: BatchHandler[UowT, ItemT],
+        unit_of_work: Callable[[], UowT],
+        *,
+        prefetch: int = 256,
+    ) -> None:
+        super().__init__(broker, spec, self._one, unit_of_work, prefetch=prefetch)
+        self.parse = parse
+        self.batch_handler = handler
+        self.batches = 0
+        self._waiting: list[AbstractIncomingMessage] = []
+        self._arrived = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name=f"{self.spec.name}.batches")
+        await super().start()
+
+    async def stop(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        await super().stop()
+        # Unsettled messages are the broker's again once the channel is closed.
+        self._waiting.clear()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._waiting.append(message)
+        self._arrived.set()
+
+    async def _work(self) -> None:
+        while True:
+            await self._arrived.wait()
+            # No lingering for a fuller batch: under load, messages pile up while the previous
+            # batch commits, and a lone event is applied at once.
+            batch, self._waiting = self._waiting[: self.prefetch], self._waiting[self.prefetch :]
+            if not self._waiting:
+                self._arrived.clear()
+            if batch:
+                await self._handle(batch)
+
+    async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        parsed: list[tuple[AbstractIncomingMessage, Envelope, ItemT]] = []
+        for message in batch:
+            try:
+                envelope = decode(message.body)
+                parsed.append((message, envelope, self.parse(envelope)))
+            except EventDecodeError as exc:
+                if not await self._dead_letter_only(message, str(exc)):
+                    await settle(batch[-1].nack(multiple=True, requeue=True))
+                    return
+        try:
+            await retrying(lambda: self._apply_batch([item for _, _, item in parsed]), self.spec)
+        except Exception as exc:
+            log.warning(
+                "a batch of %d from %s failed (%s); applying its messages one by one",
+                len(parsed),
+                self.spec.name,
+                exc,
+            )
+            await self._one_by_one(batch, parsed)
+            return
+        self.batches += 1
+        self.handled += len(parsed)
+        await self._settle_batch(batch[-1])
+
+    async def _apply_batch(self, items: list[ItemT]) -> None:
+        if not items:
+            return
+        async with self.unit_of_work() as uow:
+            await self.batch_handler(uow, items)
+            await uow.commit()
+
+    async def _settle_batch(self, last: AbstractIncomingMessage) -> None:
+        """Ack every message of the batch at once (a test overrides this to crash here)."""
+        await settle(last.ack(multiple=True))
+
+    async def _one_by_one(
+        self,
+        batch: list[AbstractIncomingMessage],
+        parsed: list[tuple[AbstractIncomingMessage, Envelope, ItemT]],
+    ) -> None:
+        items = {id(message): (envelope, item) for message, envelope, item in parsed}
+        for message in batch:
+            found = items.get(id(message))
+            if found is None:  # dead-lettered above, still to be acked
+                await settle(message.ack())
+                continue
+            envelope, item = found
+            try:
+                await retrying(functools.partial(self._apply_batch, [item]), self.spec)
+            except Exception as exc:
+                await self._failed(message, envelope, exc)
+                continue
+            self.handled += 1
+            await settle(message.ack())
+
+    async def _one(self, uow: UowT, envelope: Envelope) -> None:
+        await self.batch_handler(uow, [self.parse(envelope)])
