@@ -43,17 +43,23 @@ def contribution(facts: TaskFacts | None) -> Delta:
 
 
 def fold(
-    held: Mapping[UUID, TaskFacts], events: Iterable[TaskFacts]
+    held: Mapping[UUID, TaskFacts], events: Iterable[TaskFacts], *, repair: bool = False
 ) -> tuple[dict[UUID, TaskFacts], dict[UUID, Delta]]:
     """Apply a batch: the facts that changed (newest per task) and each project's net delta.
 
     Events not newer than what is held (or than a newer event of the same batch) change nothing,
-    in whatever order the batch holds them.
+    in whatever order the batch holds them. With `repair` (reconcile, from the ground truth),
+    facts of the same version that differ from the held ones replace them: the held ones are
+    corrupt, since one version of a task has one state.
     """
     newest: dict[UUID, TaskFacts] = {}
     for facts in events:
         current = newest.get(facts.task_id) or held.get(facts.task_id)
-        if current is None or facts.version > current.version:
+        if (
+            current is None
+            or facts.version > current.version
+            or (repair and facts.version == current.version and facts != current)
+        ):
             newest[facts.task_id] = facts
     deltas: dict[UUID, Delta] = defaultdict(dict)
     for task_id, new in newest.items():

@@ -1,0 +1,110 @@
+"""Counts in Redis, for fast reads: best effort, never in the way.
+
+Written after each commit by a background writer that keeps only the newest counts per project
+and writes them with a version check (an older write never replaces a newer one). While Redis
+fails, reads go to Postgres and the writer keeps what it could not write until Redis answers;
+entries expire, which bounds how long a value that missed an update (a crash in between) shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Final, TypeVar
+from uuid import UUID
+
+import redis.asyncio as redis
+
+from taskwire.aggregator.store import ProjectCounts
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# KEYS[1] the entry; ARGV: version, body, ttl. Keeps the newer of the stored and the offered.
+_PUT_NEWER: Final = """
+local held = redis.call('HGET', KEYS[1], 'v')
+if held and tonumber(held) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'body', ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
+
+class BestEffortRedis:
+    """A Redis client whose failures cost one short timeout, then nothing for a while."""
+
+    def __init__(self, url: str, *, timeout: float = 0.25, rest_seconds: float = 2.0) -> None:
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self._rest_seconds = rest_seconds
+        self._down_until = 0.0
+
+    @property
+    def resting(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    async def attempt(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        """`call()`'s answer, or None when Redis failed now or a moment ago."""
+        if self.resting:
+            return None
+        try:
+            return await call()
+        except (redis.RedisError, OSError) as exc:
+            self._down_until = time.monotonic() + self._rest_seconds
+            log.warning("redis unavailable (%s); going without it for a while", exc)
+            return None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class CountsCache:
+    def __init__(self, store: BestEffortRedis, prefix: str, ttl_seconds: int) -> None:
+        self._redis = store
+        self._prefix = f"{prefix}aggregator:counts:"
+        self._ttl = ttl_seconds
+        self._put_newer = store.client.register_script(_PUT_NEWER)
+        self._dirty: dict[UUID, ProjectCounts] = {}
+        self._wake = asyncio.Event()
+
+    def offer(self, rows: Iterable[ProjectCounts]) -> None:
+        """Queue counts for writing (called after a commit: never blocks, never fails)."""
+        for row in rows:
+            held = self._dirty.get(row.project_id)
+            if held is None or held.version < row.version:
+                self._dirty[row.project_id] = row
+        if self._dirty:
+            self._wake.set()
+
+    async def get(self, project_id: UUID) -> bytes | None:
+        """The cached answer for a project's counts, or None (absent, or Redis unavailable)."""
+        key = self._prefix + str(project_id)
+        found: bytes | None = await self._redis.attempt(
+            lambda: self._redis.client.hget(key, "body")  # type: ignore[arg-type,return-value]
+        )
+        return found
+
+    async def put(self, row: ProjectCounts, body: bytes) -> bool:
+        key = self._prefix + str(row.project_id)
+        done = await self._redis.attempt(
+            lambda: self._put_newer(keys=[key], args=[row.version, body, self._ttl])
+        )
+        return done is not None
+
+    async def flush(self, render: Callable[[ProjectCounts], bytes]) -> bool:
+        """Write what is queued; False (the rest kept queued) when Redis refused some of it."""
+        pending, self._dirty = self._dirty, {}
+        unwritten = [row for row in pending.values() if not await self.put(row, render(row))]
+        self.offer(unwritten)
+        return not unwritten
+
+    async def run(self, render: Callable[[ProjectCounts], bytes]) -> None:
+        """Write queued counts until cancelled; what Redis refused is tried again a moment later."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not await self.flush(render):
+                await asyncio.sleep(1.0)

@@ -1,0 +1,69 @@
+"""The tasks service's ground truth, page by page: every task's counting facts and version."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from taskwire.aggregator.domain import TaskFacts
+from taskwire.common.errors import ServiceUnavailable
+from taskwire.common.events.projects import Category
+from taskwire.common.service_client import ServiceClient
+
+FIELDS = ["id", "project_id", "category", "archived", "deleted", "version"]
+
+
+class TaskSnapshot:
+    def __init__(self, tasks: ServiceClient, internal_token: str, page_size: int) -> None:
+        self._tasks = tasks
+        self._headers = {"Authorization": f"Bearer {internal_token}"}
+        self._page_size = page_size
+
+    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[TaskFacts]]:
+        """Every task (of one project, or all), archived and deleted ones too, in id order."""
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": self._page_size}
+            if project_id is not None:
+                params["project_id"] = str(project_id)
+            if after is not None:
+                params["after"] = after
+            page = await self._call("GET", "/internal/v1/task-facts", params=params)
+            yield _facts(page["items"])
+            after = page["next_after"]
+            if after is None:
+                return
+
+    async def lookup(self, task_ids: Iterable[UUID]) -> list[TaskFacts]:
+        """The facts of those of these tasks that exist."""
+        found: list[TaskFacts] = []
+        ids = [str(task_id) for task_id in task_ids]
+        for start in range(0, len(ids), self._page_size):
+            body = {"ids": ids[start : start + self._page_size]}
+            page = await self._call("POST", "/internal/v1/task-facts/lookup", json=body)
+            found.extend(_facts(page["items"]))
+        return found
+
+    async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        response = await self._tasks.request(method, path, headers=self._headers, **options)
+        if not response.is_success:
+            raise ServiceUnavailable(
+                f"the tasks service answered {response.status_code} to {path}: "
+                f"{response.text[:300]} (is TASKWIRE_INTERNAL_TOKEN the same for both?)"
+            )
+        page: dict[str, Any] = orjson.loads(response.content)
+        if page.get("fields") != FIELDS:
+            raise ServiceUnavailable(
+                f"the tasks service's snapshot has fields {page.get('fields')}"
+            )
+        return page
+
+
+def _facts(items: list[list[Any]]) -> list[TaskFacts]:
+    return [
+        TaskFacts(UUID(task), UUID(project), Category(category), archived, deleted, version)
+        for task, project, category, archived, deleted, version in items
+    ]
