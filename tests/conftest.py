@@ -10,8 +10,12 @@ import hypothesis  # noqa: F401  (see below)
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
+from taskwire.aggregator.migrate import upgrade as upgrade_aggregator
+from taskwire.projects.migrate import upgrade as upgrade_projects
+from taskwire.tasks.migrate import upgrade as upgrade_tasks
 from tests.support.databases import create_database, drop_database
 from tests.support.infra import Infra, provide_infra
+from tests.support.service import migrated_template
 
 # hypothesis is imported here, at start-up, not first from deep inside a test module's import:
 # CPython 3.11.7's parser then fails with "AST constructor recursion depth mismatch" when
@@ -22,6 +26,25 @@ from tests.support.infra import Infra, provide_infra
 def infra() -> Iterator[Infra]:
     with provide_infra() as found:
         yield found
+
+
+# Each service's schema, migrated once per session; a test clones it.
+@pytest.fixture(scope="session")
+def projects_template(infra: Infra) -> Iterator[str]:
+    with migrated_template(infra, "projects", upgrade_projects) as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def tasks_template(infra: Infra) -> Iterator[str]:
+    with migrated_template(infra, "tasks", upgrade_tasks) as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def aggregator_template(infra: Infra) -> Iterator[str]:
+    with migrated_template(infra, "aggregator", upgrade_aggregator) as name:
+        yield name
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ and binds an event tap to everything its exchange routes before the app starts.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,20 +16,13 @@ from fastapi import FastAPI
 
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.projects.app import create_app
-from taskwire.projects.migrate import upgrade
 from taskwire.projects.settings import ProjectsSettings
 from tests.projects.helpers import Api, Bus, Users
 from tests.support.amqp import EventTap, open_tap
 from tests.support.infra import Infra
-from tests.support.service import asgi_client, cloned_database, migrated_template, running
+from tests.support.service import asgi_client, cloned_database, running
 
 MAX_BODY_BYTES = 4096
-
-
-@pytest.fixture(scope="session")
-def projects_template(infra: Infra) -> Iterator[str]:
-    with migrated_template(infra, "projects", upgrade) as name:
-        yield name
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import aio_pika
 import asyncpg
 import httpx
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage
 
 from taskwire.common.db import asyncpg_dsn
-from taskwire.common.events import Envelope, decode, encode
-from taskwire.common.runtime import ServiceRuntime
-from tests.support.amqp import EventTap
+from taskwire.common.events import Envelope, decode
+from tests.support.amqp import EventTap, Publisher
 from tests.support.users import User, Users, assert_problem
 from tests.support.waiting import eventually
 
@@ -120,37 +118,3 @@ class Bus:
 
     async def quiet(self) -> None:
         await self.tap.assert_quiet()
-
-
-class Publisher:
-    """Publishes hand-made events of other services to the test's exchange."""
-
-    def __init__(self, amqp: AbstractRobustConnection, exchange: str, runtime: ServiceRuntime):
-        self.amqp, self.exchange, self.runtime = amqp, exchange, runtime
-        self.sent = 0
-
-    async def ready(self, queue: str) -> None:
-        async def consumed() -> bool:
-            channel = await self.amqp.channel()
-            try:
-                declared = await channel.declare_queue(queue, passive=True)
-            except aio_pika.exceptions.ChannelClosed:
-                return False
-            consumers = declared.declaration_result.consumer_count
-            await channel.close()
-            return bool(consumers)
-
-        await eventually(consumed, what="the service's consumer")
-
-    async def publish(self, envelope: Envelope) -> None:
-        channel = await self.amqp.channel()
-        exchange = await channel.get_exchange(self.exchange, ensure=False)
-        message = aio_pika.Message(encode(envelope), message_id=str(envelope.id))
-        await exchange.publish(message, routing_key=envelope.type)
-        await channel.close()
-        self.sent += 1
-
-    async def handled(self) -> None:
-        """Wait until the service has applied every event sent so far."""
-        consumer = self.runtime.consumers[0]
-        await eventually(lambda: consumer.handled >= self.sent, what="events handled")

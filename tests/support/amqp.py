@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from taskwire.common.events import Envelope, decode
+from taskwire.common.events import Envelope, decode, encode
+from taskwire.common.runtime import ServiceRuntime
 from tests.support.waiting import eventually
 
 
@@ -68,3 +69,46 @@ async def dead_letters(
     await eventually(enough, what=f"{count} dead letters")
     await channel.close()
     return found
+
+
+class Publisher:
+    """Publishes hand-made events of other services to the test's exchange."""
+
+    def __init__(self, amqp: AbstractRobustConnection, exchange: str, runtime: ServiceRuntime):
+        self.amqp, self.exchange, self.runtime = amqp, exchange, runtime
+        self.sent = 0
+
+    async def ready(self, queue: str) -> None:
+        async def consumed() -> bool:
+            channel = await self.amqp.channel()
+            try:
+                declared = await channel.declare_queue(queue, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return False
+            consumers = declared.declaration_result.consumer_count
+            await channel.close()
+            return bool(consumers)
+
+        await eventually(consumed, what="the service's consumer")
+
+    async def publish(self, *envelopes: Envelope) -> None:
+        """Publish in this order, on one channel, each confirmed."""
+        channel = await self.amqp.channel()
+        exchange = await channel.get_exchange(self.exchange, ensure=False)
+        for envelope in envelopes:
+            message = aio_pika.Message(encode(envelope), message_id=str(envelope.id))
+            await exchange.publish(message, routing_key=envelope.type)
+            self.sent += 1
+        await channel.close()
+
+    async def publish_raw(self, body: bytes, routing_key: str) -> None:
+        """Publish bytes that need not be an event at all (a poison message)."""
+        channel = await self.amqp.channel()
+        exchange = await channel.get_exchange(self.exchange, ensure=False)
+        await exchange.publish(aio_pika.Message(body), routing_key=routing_key)
+        await channel.close()
+
+    async def handled(self) -> None:
+        """Wait until the service has applied every event sent so far."""
+        consumer = self.runtime.consumers[0]
+        await eventually(lambda: consumer.handled >= self.sent, what="events handled")

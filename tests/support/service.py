@@ -7,17 +7,21 @@ mechanics are here once.
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Literal
 
 import httpx
+import uvicorn
 from aio_pika.abc import AbstractRobustConnection
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from tests.support.databases import create_database, drop_database
 from tests.support.infra import Infra
+from tests.support.waiting import eventually
 
 
 @contextmanager
@@ -66,3 +70,24 @@ async def asgi_client(application: FastAPI, base_url: str) -> AsyncIterator[http
     transport = httpx.ASGITransport(app=application)
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         yield client
+
+
+@asynccontextmanager
+async def serving(app: Any, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
+    """Serve an ASGI app over real HTTP on a free local port, in this loop; answers its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan=lifespan, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: server.started or task.done(), what="the server started")
+        if task.done():
+            task.result()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -8,7 +8,7 @@ everything its exchange routes before the app starts. The replica starts empty: 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -17,11 +17,10 @@ from fastapi import FastAPI
 
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.tasks.app import create_app
-from taskwire.tasks.migrate import upgrade
 from taskwire.tasks.settings import TasksSettings
 from tests.support.amqp import EventTap, open_tap
 from tests.support.infra import Infra
-from tests.support.service import asgi_client, cloned_database, migrated_template, running
+from tests.support.service import asgi_client, cloned_database, running
 from tests.support.users import Users
 from tests.tasks.replica_helpers import ReplicaDb
 from tests.tasks.seed import Seed
@@ -29,12 +28,6 @@ from tests.tasks.seed import Seed
 MAX_BODY_BYTES = 256 * 1024
 # Nothing listens here: a test that needs the projects service starts one and says so.
 NO_PROJECTS_SERVICE = "http://127.0.0.1:9"
-
-
-@pytest.fixture(scope="session")
-def tasks_template(infra: Infra) -> Iterator[str]:
-    with migrated_template(infra, "tasks", upgrade) as name:
-        yield name
 
 
 @pytest.fixture

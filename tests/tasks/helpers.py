@@ -20,8 +20,8 @@ from starlette.responses import JSONResponse, Response
 
 from taskwire.common.events.projects import Role
 from tests.projects.helpers import Bus, fetch
+from tests.support.service import serving
 from tests.support.users import User, Users, assert_problem
-from tests.tasks.replica_helpers import serving
 from tests.tasks.seed import Seed, SeededProject
 
 __all__ = [

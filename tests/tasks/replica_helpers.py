@@ -6,17 +6,14 @@ service to the contract that is actually produced.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -39,7 +36,6 @@ from taskwire.tasks import tables
 from taskwire.tasks.directory import Directory
 from taskwire.tasks.replica import Replica
 from tests.support.users import User
-from tests.support.waiting import eventually
 
 __all__ = ["member_event", "project_event", "status_event", "workspace_event"]
 
@@ -183,24 +179,3 @@ class ReplicaDb:
             **values,
         )
         return task_id
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Any, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
-    """Serve an ASGI app over real HTTP on a free local port, in this loop; answers its URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan=lifespan, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        await eventually(lambda: server.started or task.done(), what="the server started")
-        if task.done():
-            task.result()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task

@@ -7,9 +7,7 @@ through REST, before any event could have been applied.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,22 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from taskwire.common.auth import Caller
 from taskwire.common.events.projects import Category, Role
 from taskwire.common.ids import new_id
-from taskwire.projects.app import create_app as create_projects_app
-from taskwire.projects.migrate import upgrade as upgrade_projects
-from taskwire.projects.settings import ProjectsSettings
 from taskwire.tasks.directory import Directory
 from taskwire.tasks.projects_client import ProjectsClient
 from taskwire.tasks.settings import TasksSettings
 from tests.support.infra import Infra
-from tests.support.service import cloned_database, migrated_template
+from tests.support.stack import lone_projects_service, post, workspace_and_project
 from tests.support.users import User, Users
-from tests.tasks.replica_helpers import serving
-
-
-@pytest.fixture(scope="module")
-def projects_template(infra: Infra) -> Iterator[str]:
-    with migrated_template(infra, "projects", upgrade_projects) as name:
-        yield name
 
 
 @pytest.fixture
@@ -42,27 +30,8 @@ async def projects_service(
     infra: Infra, unique: str, projects_template: str, amqp: AbstractRobustConnection
 ) -> AsyncIterator[str]:
     # Its own exchanges: its events must not reach a replica in these tests.
-    exchanges = (f"taskwire.events.t{unique}.p", f"taskwire.dlx.t{unique}.p")
-    async with cloned_database(infra, f"tw_projects_{unique}", projects_template) as url:
-        settings = ProjectsSettings(
-            environment="test",
-            database_url=url,
-            amqp_url=infra.amqp_url,
-            exchange=exchanges[0],
-            dead_letter_exchange=exchanges[1],
-            consumer_queue=f"projects.t{unique}",
-            db_pool_size=4,
-        )
-        try:
-            async with serving(create_projects_app(settings)) as service:
-                yield service
-        finally:
-            channel = await amqp.channel()
-            for queue in (settings.consumer_queue, f"{settings.consumer_queue}.dlq"):
-                await channel.queue_delete(queue)
-            for exchange in exchanges:
-                await channel.exchange_delete(exchange)
-            await channel.close()
+    async with lone_projects_service(infra, unique, projects_template, amqp) as url:
+        yield url
 
 
 @pytest.fixture
@@ -86,22 +55,6 @@ async def directory(settings: TasksSettings, engine: AsyncEngine) -> AsyncIterat
 
 def caller(user: User) -> Caller:
     return Caller(user.id, user.email, user.name, token=user.token)
-
-
-async def post(service: str, user: User, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=f"{service}/api/v1", headers=user.auth) as http:
-        response = await http.post(path, json=body)
-    assert response.status_code == 201, response.text
-    found: dict[str, Any] = response.json()
-    return found
-
-
-async def workspace_and_project(service: str, owner: User) -> tuple[uuid.UUID, uuid.UUID]:
-    """Both made through the projects service; its events reach no replica here."""
-    workspace = await post(service, owner, "/workspaces", {"name": "Acme"})
-    path = f"/workspaces/{workspace['id']}/projects"
-    project = await post(service, owner, path, {"key": "WEB", "name": "Web"})
-    return uuid.UUID(workspace["id"]), uuid.UUID(project["id"])
 
 
 async def test_a_project_created_a_moment_ago_is_found_with_its_board_and_members(

@@ -20,6 +20,7 @@ from taskwire.common.ids import new_id
 from taskwire.tasks.directory import Directory
 from taskwire.tasks.projects_client import ProjectsClient
 from taskwire.tasks.settings import TasksSettings
+from tests.support.service import serving
 from tests.support.users import Users, assert_problem
 from tests.tasks.conftest import NO_PROJECTS_SERVICE
 from tests.tasks.replica_helpers import (
@@ -29,7 +30,6 @@ from tests.tasks.replica_helpers import (
     member_state,
     project_event,
     project_state,
-    serving,
     workspace_state,
 )
 
