@@ -12,6 +12,7 @@ from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.settings import load_settings
 from taskwire.tasks import tables
 from taskwire.tasks.api import router
+from taskwire.tasks.api.internal import router as internal_router
 from taskwire.tasks.directory import Directory
 from taskwire.tasks.idempotency import purge_expired_keys
 from taskwire.tasks.invalidation import follow_invalidations
@@ -67,4 +68,5 @@ def create_app(settings: TasksSettings | None = None, *, run_relay: bool = True)
     # per request. It shares the runtime's pool.
     app.state.statements = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
     app.include_router(router)
+    app.include_router(internal_router)  # outside /api/v1: the gateway never routes /internal
     return app

@@ -1,0 +1,73 @@
+"""Routes for other Taskwire services (the internal token), outside /api/v1: the gateway never
+routes /internal.
+
+The task facts are the ground truth the aggregator recounts its per-project counts from (DESIGN.md
+section 4, "Counts are exact"): every task, archived and deleted ones included, with what decides
+where it counts. Answers are encoded straight from the rows, with no model per row: a recount
+pages through every task of the service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from taskwire.common.auth import InternalDep
+from taskwire.common.bodies import Body
+from taskwire.common.events.projects import Category
+from taskwire.tasks.api.deps import StatementsDep
+from taskwire.tasks.store.facts import FIELDS, Fact, facts_of, facts_page
+
+MAX_FACTS: Final = 10_000
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"])
+
+
+class TaskFacts(BaseModel):
+    """A page of task facts (the shape of the answer, for the OpenAPI document): each item holds
+    the values of `fields`, in that order. `next_after` is the `after` of the next page, null
+    once a page comes back short (the walk is over)."""
+
+    fields: list[str] = Field(examples=[list(FIELDS)])
+    items: list[tuple[UUID, UUID, Category, bool, bool, int]]
+    next_after: UUID | None
+
+
+class TaskFactsLookup(Body):
+    ids: list[UUID] = Field(min_length=1, max_length=MAX_FACTS)
+
+
+@router.get("/task-facts", response_model=TaskFacts)
+async def task_facts(
+    _: InternalDep,
+    engine: StatementsDep,
+    project_id: Annotated[UUID | None, Query(description="only this project's tasks")] = None,
+    after: Annotated[UUID | None, Query(description="the next_after of the previous page")] = None,
+    # Capped, not refused, like every list of the system (DESIGN.md section 5).
+    limit: Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_FACTS}")] = 5_000,
+) -> Response:
+    """Every task, archived and deleted ones included, by id, from just after `after`."""
+    limit = min(limit, MAX_FACTS)
+    async with engine.connect() as conn:
+        items = await facts_page(conn, project_id, after, limit)
+    return _answer(items, items[-1][0] if len(items) == limit else None)
+
+
+@router.post("/task-facts/lookup", response_model=TaskFacts)
+async def look_up_task_facts(
+    _: InternalDep, engine: StatementsDep, body: TaskFactsLookup
+) -> Response:
+    """The facts of those of `ids` that exist (deleted ones included), by id; unknown ids are
+    left out."""
+    async with engine.connect() as conn:
+        items = await facts_of(conn, body.ids)
+    return _answer(items, None)
+
+
+def _answer(items: list[Fact], next_after: str | None) -> Response:
+    body = {"fields": FIELDS, "items": items, "next_after": next_after}
+    return Response(orjson.dumps(body), media_type="application/json")
