@@ -5,7 +5,7 @@ UV ?= uv
 RUN := $(UV) run --frozen
 
 .DEFAULT_GOAL := help
-.PHONY: help setup services run test lint fmt migrate token clean
+.PHONY: help setup services run test lint fmt migrate reconcile token clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ fmt: ## format and apply safe lint fixes
 migrate: ## create each service's database if missing and apply its migrations
 	$(RUN) taskwire-projects migrate
 	$(RUN) taskwire-tasks migrate
+	$(RUN) taskwire-aggregator migrate
+
+reconcile: ## recount every project's counts from the tasks service and repair drift (PROJECT=<id> for one)
+	$(RUN) taskwire-aggregator reconcile $(if $(PROJECT),--project $(PROJECT))
 
 token: ## mint a development token (EMAIL=..., NAME=...)
 	@$(RUN) taskwire-token --email "$(or $(EMAIL),you@example.com)" --name "$(or $(NAME),You)"

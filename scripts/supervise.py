@@ -20,7 +20,14 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = {"projects": 8001, "tasks": 8002}
+SERVICES = {"projects": 8001, "tasks": 8002, "aggregator": 8003}
+# Who calls whom over HTTP (read-through, authorisation, reconcile): each is told the others'
+# URLs as this supervisor runs them, unless the environment already names one.
+PEERS = {
+    "TASKWIRE_TASKS_PROJECTS_URL": "projects",
+    "TASKWIRE_AGGREGATOR_PROJECTS_URL": "projects",
+    "TASKWIRE_AGGREGATOR_TASKS_URL": "tasks",
+}
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -70,6 +77,11 @@ async def _stop(services: list[Service]) -> None:
 async def supervise(names: list[str]) -> int:
     bin_dir = Path(sys.executable).parent
     services = [Service(name, _url(name, SERVICES[name])) for name in names]
+    peers = {
+        variable: _url(peer, SERVICES[peer])
+        for variable, peer in PEERS.items()
+        if variable not in os.environ
+    }
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -79,6 +91,7 @@ async def supervise(names: list[str]) -> int:
         process = service.process = await asyncio.create_subprocess_exec(
             str(bin_dir / f"taskwire-{service.name}"),
             "run",
+            env={**os.environ, **peers},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops each in turn

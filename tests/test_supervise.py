@@ -24,7 +24,7 @@ SUPERVISOR = Path(__file__).resolve().parents[1] / "scripts" / "supervise.py"
 async def environment(
     infra: Infra, unique: str, exchange_names: tuple[str, str], amqp: AbstractRobustConnection
 ) -> AsyncIterator[dict[str, str]]:
-    names = {svc: f"tw_{svc}_run_{unique}" for svc in ("projects", "tasks")}
+    names = {svc: f"tw_{svc}_run_{unique}" for svc in ("projects", "tasks", "aggregator")}
     env = dict(os.environ)
     for svc, name in names.items():
         prefix = f"TASKWIRE_{svc.upper()}_"
@@ -35,6 +35,7 @@ async def environment(
         "TASKWIRE_AMQP_URL": infra.amqp_url,
         "TASKWIRE_EXCHANGE": exchange_names[0],
         "TASKWIRE_DEAD_LETTER_EXCHANGE": exchange_names[1],
+        "TASKWIRE_REDIS_KEY_PREFIX": f"tw:run{unique}:",
     }
     try:
         yield env
@@ -79,7 +80,7 @@ async def test_every_service_runs_is_ready_and_stops_on_ctrl_c(
     seen: list[str] = []
     async with supervisor(environment) as process:
         assert process.stdout is not None
-        wanted = ["projects ready at", "tasks ready at"]
+        wanted = ["projects ready at", "tasks ready at", "aggregator ready at"]
         await asyncio.wait_for(_read_until(process.stdout, wanted, seen), 90)
         assert any(line.lstrip().startswith("tasks |") for line in seen), seen
         process.send_signal(signal.SIGINT)

@@ -1,0 +1,109 @@
+"""The projects, tasks and aggregator services running together on the test's exchanges, each
+over real HTTP with its own database, so events flow between them as in production."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aio_pika.abc import AbstractRobustConnection
+from fastapi import FastAPI
+
+from taskwire.aggregator.app import create_app as create_aggregator_app
+from taskwire.aggregator.settings import AggregatorSettings
+from taskwire.common.settings import DEVELOPMENT_INTERNAL_TOKEN, CommonSettings
+from taskwire.projects.app import create_app as create_projects_app
+from taskwire.projects.settings import ProjectsSettings
+from taskwire.tasks.app import create_app as create_tasks_app
+from taskwire.tasks.settings import TasksSettings
+from tests.support.infra import Infra
+from tests.support.stack import Builder, builder, serve
+from tests.support.users import User
+from tests.support.waiting import eventually
+
+
+@dataclass(frozen=True)
+class System:
+    projects: str
+    tasks: str
+    aggregator: str
+    aggregator_database: str
+
+    async def call(
+        self, service: str, method: str, path: str, user: User, body: Any = None
+    ) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=service, headers=user.auth) as http:
+            return await http.request(method, f"/api/v1{path}", json=body)
+
+    async def ok(self, service: str, method: str, path: str, user: User, body: Any = None) -> Any:
+        response = await self.call(service, method, path, user, body)
+        assert response.is_success, response.text
+        return response.json() if response.content else None
+
+    async def reconcile(self, project_id: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
+        params = {"project_id": project_id} if project_id else {}
+        async with httpx.AsyncClient(base_url=self.aggregator, headers=headers) as http:
+            response = await http.post("/internal/v1/reconcile", params=params, timeout=60)
+        assert response.status_code == 200, response.text
+        report: dict[str, Any] = response.json()
+        return report
+
+    async def project_shows(
+        self, user: User, project_id: str, counts: dict[str, int], derived: str
+    ) -> dict[str, Any]:
+        """Wait until the projects service's GET shows these counts and derived status."""
+
+        async def shown() -> dict[str, Any]:
+            project: dict[str, Any] = await self.ok(
+                self.projects, "GET", f"/projects/{project_id}", user
+            )
+            wanted = project["counts"] == counts and project["derived_status"] == derived
+            return project if wanted else {}
+
+        found: dict[str, Any] = await eventually(
+            shown, timeout=20, interval=0.05, what=f"the project showing {counts} ({derived})"
+        )
+        return found
+
+
+@contextlib.asynccontextmanager
+async def running_system(
+    infra: Infra,
+    templates: dict[str, str],
+    amqp: AbstractRobustConnection,
+    exchanges: tuple[str, str],
+) -> AsyncIterator[System]:
+    made: dict[str, CommonSettings] = {}
+
+    def up(name: str, build: Builder) -> Any:
+        def recorded(options: dict[str, Any]) -> tuple[CommonSettings, FastAPI]:
+            settings, app = build(options)
+            made[name] = settings
+            return settings, app
+
+        return serve(name, infra, templates[name], amqp, exchanges, recorded)
+
+    async with contextlib.AsyncExitStack() as stack:
+        projects = await stack.enter_async_context(
+            up("projects", builder(ProjectsSettings, create_projects_app))
+        )
+        tasks = await stack.enter_async_context(
+            up("tasks", builder(TasksSettings, create_tasks_app, projects_url=projects))
+        )
+        aggregator = await stack.enter_async_context(
+            up(
+                "aggregator",
+                builder(
+                    AggregatorSettings,
+                    create_aggregator_app,
+                    projects_url=projects,
+                    tasks_url=tasks,
+                    consumer_prefetch=64,
+                ),
+            )
+        )
+        yield System(projects, tasks, aggregator, made["aggregator"].database_url)
