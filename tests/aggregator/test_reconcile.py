@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Iterable
 from uuid import UUID
 
 from taskwire.aggregator import tables
-from taskwire.aggregator.domain import TaskFacts
 from taskwire.aggregator.handlers import Counter, parse
 from taskwire.aggregator.reconcile import reconcile
+from taskwire.aggregator.snapshot import Row, row_of
 from taskwire.common.events import Envelope
 from taskwire.common.outbox import EventUnitOfWork, Outbox
 from tests.aggregator.board import Board
@@ -27,21 +27,22 @@ class MovingSnapshot:
         self.page_size = page_size
         self.between_pages = between_pages
 
-    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[TaskFacts]]:
+    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[Row]]:
         after: UUID | None = None
         while True:
             facts = sorted(self.board.facts(), key=lambda f: f.task_id)
-            page = [f for f in facts if after is None or f.task_id > after][: self.page_size]
+            taken = [f for f in facts if after is None or f.task_id > after][: self.page_size]
+            page = [row_of(f) for f in taken]
             # Read, then changed and partly applied before reconcile gets to apply the page.
             await self.between_pages()  # type: ignore[operator]
             yield page
             if len(page) < self.page_size:
                 return
-            after = page[-1].task_id
+            after = taken[-1].task_id
 
-    async def lookup(self, task_ids: Iterable[UUID]) -> list[TaskFacts]:
+    async def lookup(self, task_ids: Iterable[str]) -> list[Row]:
         wanted = set(task_ids)
-        return [f for f in self.board.facts() if f.task_id in wanted]
+        return [row_of(f) for f in self.board.facts() if str(f.task_id) in wanted]
 
 
 async def apply(db: CountsDb, events: list[Envelope], applied: set[UUID] | None = None) -> None:

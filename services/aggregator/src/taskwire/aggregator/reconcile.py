@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.aggregator import domain, store
 from taskwire.aggregator.counting import apply_facts, changes_between
-from taskwire.aggregator.domain import TaskFacts
 from taskwire.aggregator.handlers import Counter
-from taskwire.aggregator.snapshot import TaskSnapshot
+from taskwire.aggregator.snapshot import Row, TaskSnapshot, facts_of
 from taskwire.common.events.projects import Counts
 from taskwire.common.outbox import EventUnitOfWork
 
@@ -60,18 +59,18 @@ async def reconcile(
     on_progress: Progress = lambda drift: None,
 ) -> Drift:
     drift = Drift()
-    seen: set[UUID] = set()
-    projects: set[UUID] = set() if project_id is None else {project_id}
+    seen: set[str] = set()
+    projects: set[str] = set() if project_id is None else {str(project_id)}
     async for page in snapshot.pages(project_id):
-        seen.update(f.task_id for f in page)
-        projects.update(f.project_id for f in page)
+        seen.update(row[0] for row in page)
+        projects.update(row[1] for row in page)
         drift.tasks_checked += len(page)
         await _repair_facts(engine, unit_of_work, counter, page, drift)
         on_progress(drift)
     await _drop_unknown(engine, unit_of_work, counter, snapshot, project_id, seen, drift)
     async with engine.connect() as conn:
         held = await store.read_counts(conn, None if project_id is None else [project_id])
-    for project in sorted(projects | set(held)):
+    for project in sorted({UUID(p) for p in projects} | set(held)):
         await _recount(unit_of_work, counter, project, drift)
     on_progress(drift)
     return drift
@@ -81,21 +80,23 @@ async def _repair_facts(
     engine: AsyncEngine,
     unit_of_work: UnitOfWorkFactory,
     counter: Counter,
-    truth: list[TaskFacts],
+    truth: list[Row],
     drift: Drift,
 ) -> None:
     async with engine.connect() as conn:
-        held = await store.read_facts(conn, [f.task_id for f in truth])
+        held = await store.read_rows(conn, [row[0] for row in truth])
     differing = []
-    for facts in truth:
-        mine = held.get(facts.task_id)
-        if mine is None or mine.version < facts.version:
+    for row in truth:
+        mine = held.get(row[0])
+        if mine == row:
+            continue
+        if mine is None or mine[5] < row[5]:
             drift.tasks_behind += 1
-        elif mine.version == facts.version and mine != facts:
+        elif mine[5] == row[5]:
             drift.tasks_corrupt += 1
         else:
-            continue
-        differing.append(facts)
+            continue  # held newer: the task changed after the page was read
+        differing.append(facts_of(row))
     if differing:
         async with unit_of_work() as uow:
             counter.record(uow, await apply_facts(uow.connection, differing, {}, repair=True))
@@ -108,7 +109,7 @@ async def _drop_unknown(
     counter: Counter,
     snapshot: TaskSnapshot,
     project_id: UUID | None,
-    seen: set[UUID],
+    seen: set[str],
     drift: Drift,
 ) -> None:
     async with engine.connect() as conn:
@@ -118,7 +119,7 @@ async def _drop_unknown(
     # Created after the walk passed them, or truly unknown: the tasks service tells which.
     existing = await snapshot.lookup(unseen)
     await _repair_facts(engine, unit_of_work, counter, existing, drift)
-    gone = unseen - {f.task_id for f in existing}
+    gone = unseen - {row[0] for row in existing}
     if not gone:
         return
     async with engine.connect() as conn:

@@ -14,6 +14,28 @@ from taskwire.common.events.projects import Category
 from taskwire.common.service_client import ServiceClient
 
 FIELDS = ["id", "project_id", "category", "archived", "deleted", "version"]
+# A task's facts as the tasks service sends them. Reconcile compares rows as they come and
+# parses only those that differ: most of a page never becomes UUIDs and enums.
+Row = tuple[str, str, str, bool, bool, int]
+
+
+def row_of(facts: TaskFacts) -> Row:
+    return (
+        str(facts.task_id),
+        str(facts.project_id),
+        facts.category.value,
+        facts.archived,
+        facts.deleted,
+        facts.version,
+    )
+
+
+_CATEGORIES = {category.value: category for category in Category}
+
+
+def facts_of(row: Row) -> TaskFacts:
+    task, project, category, archived, deleted, version = row
+    return TaskFacts(UUID(task), UUID(project), _CATEGORIES[category], archived, deleted, version)
 
 
 class TaskSnapshot:
@@ -22,7 +44,7 @@ class TaskSnapshot:
         self._headers = {"Authorization": f"Bearer {internal_token}"}
         self._page_size = page_size
 
-    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[TaskFacts]]:
+    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[Row]]:
         """Every task (of one project, or all), archived and deleted ones too, in id order."""
         after: str | None = None
         while True:
@@ -32,19 +54,19 @@ class TaskSnapshot:
             if after is not None:
                 params["after"] = after
             page = await self._call("GET", "/internal/v1/task-facts", params=params)
-            yield _facts(page["items"])
+            yield [tuple(item) for item in page["items"]]
             after = page["next_after"]
             if after is None:
                 return
 
-    async def lookup(self, task_ids: Iterable[UUID]) -> list[TaskFacts]:
+    async def lookup(self, task_ids: Iterable[str]) -> list[Row]:
         """The facts of those of these tasks that exist."""
-        found: list[TaskFacts] = []
-        ids = [str(task_id) for task_id in task_ids]
+        found: list[Row] = []
+        ids = list(task_ids)
         for start in range(0, len(ids), self._page_size):
             body = {"ids": ids[start : start + self._page_size]}
             page = await self._call("POST", "/internal/v1/task-facts/lookup", json=body)
-            found.extend(_facts(page["items"]))
+            found.extend(tuple(item) for item in page["items"])
         return found
 
     async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
@@ -60,10 +82,3 @@ class TaskSnapshot:
                 f"the tasks service's snapshot has fields {page.get('fields')}"
             )
         return page
-
-
-def _facts(items: list[list[Any]]) -> list[TaskFacts]:
-    return [
-        TaskFacts(UUID(task), UUID(project), Category(category), archived, deleted, version)
-        for task, project, category, archived, deleted, version in items
-    ]
