@@ -37,14 +37,16 @@ _FACTS: Final = "task_id, project_id, category, archived, deleted, version"
 # ON CONFLICT DO UPDATE locks an existing row, and waits for a concurrent first insert to
 # commit, then answers the row as committed. So what a batch compares against is locked and
 # current, however many instances consume the queue.
-_LOCK_FACTS: Final = f"""
+_LOCK_FACTS: Final = text(
+    f"""
     INSERT INTO task_facts AS f ({_FACTS})
     SELECT t, p, 'todo', true, true, 0
-    FROM unnest($1::uuid[], $2::uuid[]) AS u(t, p)
+    FROM unnest(CAST(:task_ids AS uuid[]), CAST(:project_ids AS uuid[])) AS u(t, p)
     ORDER BY t
     ON CONFLICT (task_id) DO UPDATE SET version = f.version
     RETURNING {_FACTS}
-"""
+    """
+)
 _READ_FACTS: Final = f"SELECT {_FACTS} FROM task_facts WHERE task_id = ANY($1::uuid[])"
 _READ_ROWS: Final = (
     "SELECT task_id::text, project_id::text, category, archived, deleted, version "
@@ -110,8 +112,13 @@ _READ_COUNTS: Final = (
 
 
 async def _driver(conn: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under `conn` (same transaction): reads of many rows skip
-    SQLAlchemy's row processing, several times the cost of the rows themselves."""
+    """The asyncpg connection under `conn`: reads of many rows skip SQLAlchemy's row
+    processing, several times the cost of the rows themselves.
+
+    Only for reads outside a transaction, or after a statement through `conn` has begun it:
+    SQLAlchemy sends BEGIN lazily, with its first statement, so a statement sent here first
+    would run (and release its locks) on its own.
+    """
     raw = await conn.get_raw_connection()
     driver: asyncpg.Connection | None = raw.driver_connection
     if driver is None:
@@ -119,7 +126,7 @@ async def _driver(conn: AsyncConnection) -> asyncpg.Connection:
     return driver
 
 
-def _facts(rows: list[asyncpg.Record]) -> dict[UUID, TaskFacts]:
+def _facts(rows: Iterable[Any]) -> dict[UUID, TaskFacts]:
     return {
         row[0]: TaskFacts(row[0], row[1], Category(row[2]), row[3], row[4], row[5]) for row in rows
     }
@@ -137,8 +144,8 @@ async def lock_facts(conn: AsyncConnection, tasks: dict[UUID, UUID]) -> dict[UUI
     """The held facts of these tasks (task id: project id), locked until the transaction ends;
     a task never seen before holds a placeholder at version 0 that counts nowhere."""
     ids = sorted(tasks)
-    driver = await _driver(conn)
-    return _facts(await driver.fetch(_LOCK_FACTS, ids, [tasks[t] for t in ids]))
+    params = {"task_ids": ids, "project_ids": [tasks[t] for t in ids]}
+    return _facts(await conn.execute(_LOCK_FACTS, params))
 
 
 async def read_facts(
