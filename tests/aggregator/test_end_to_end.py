@@ -4,6 +4,8 @@ repairs drift made behind the aggregator's back."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -12,6 +14,7 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from taskwire.aggregator.cli import main
 from tests.aggregator.system import System, running_system
 from tests.support.infra import Infra
 from tests.support.users import User, Users
@@ -119,3 +122,33 @@ async def test_reconcile_repairs_drift_and_reports_it(
     await system.project_shows(ada, project, truth, "in_progress")
     again = await system.reconcile()
     assert again["drift_found"] is False, again
+
+
+async def test_the_reconcile_command_repairs_and_reports(
+    system: System,
+    users: Users,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ada = users("ada")
+    project, _, (t0, *_) = await board(system, ada)
+    await system.project_shows(ada, project, counts(total=5, todo=5), "todo")
+    engine = create_async_engine(system.aggregator_database)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DELETE FROM task_facts WHERE task_id = '{t0}'"))
+            await conn.execute(text("UPDATE project_counts SET total = 4, todo = 4"))
+    finally:
+        await engine.dispose()
+    monkeypatch.setenv("TASKWIRE_AGGREGATOR_DATABASE_URL", system.aggregator_database)
+    monkeypatch.setenv("TASKWIRE_AGGREGATOR_TASKS_URL", system.tasks)
+
+    with pytest.raises(SystemExit) as exited:
+        await asyncio.to_thread(main, ["reconcile", "--project", project])
+    assert exited.value.code == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert (report["tasks_checked"], report["tasks_behind"], report["drift_found"]) == (5, 1, True)
+    assert f"reconciling project {project}" in err
+    assert "checked 5 tasks: 1 behind" in err
+    await system.project_shows(ada, project, counts(total=5, todo=5), "todo")
