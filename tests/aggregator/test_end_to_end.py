@@ -142,6 +142,7 @@ async def test_the_reconcile_command_repairs_and_reports(
         await engine.dispose()
     monkeypatch.setenv("TASKWIRE_AGGREGATOR_DATABASE_URL", system.aggregator_database)
     monkeypatch.setenv("TASKWIRE_AGGREGATOR_TASKS_URL", system.tasks)
+    monkeypatch.setenv("TASKWIRE_REDIS_KEY_PREFIX", f"tw:cli{uuid4().hex[:8]}:")
 
     with pytest.raises(SystemExit) as exited:
         await asyncio.to_thread(main, ["reconcile", "--project", project])
