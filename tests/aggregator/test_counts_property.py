@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from taskwire.aggregator import domain, tables
 from taskwire.aggregator.handlers import Counter, parse
-from taskwire.common.events import Envelope, decode
+from taskwire.common.events import Envelope, decode, encode
 from taskwire.common.events.projects import Category
 from taskwire.common.outbox import EventUnitOfWork, Outbox
 from tests.aggregator.board import Board
@@ -85,7 +85,7 @@ async def scenario(url: str, board: Board, batches: list[list[Envelope]]) -> Non
         counter = Counter()
         for batch in batches:
             async with EventUnitOfWork(db.engine, outbox) as uow:
-                await counter.count(uow, [parse(event) for event in batch])
+                await counter.count(uow, [parse(encode(event)) for event in batch])
                 await uow.commit()
         counts = {p: c for p, c in (await db.counts()).items() if p in board.projects}
         assert nonzero(counts) == expected_counts(board.facts())

@@ -15,7 +15,7 @@ from taskwire.aggregator import tables
 from taskwire.aggregator.handlers import Counter, parse
 from taskwire.aggregator.reconcile import reconcile
 from taskwire.aggregator.snapshot import Row, row_of
-from taskwire.common.events import Envelope
+from taskwire.common.events import Envelope, encode
 from taskwire.common.outbox import EventUnitOfWork, Outbox
 from tests.aggregator.board import Board
 from tests.aggregator.helpers import CountsDb, expected_counts, nonzero
@@ -49,7 +49,7 @@ async def apply(db: CountsDb, events: list[Envelope], applied: set[UUID] | None 
     if applied is not None:
         applied.update(e.id for e in events)
     async with EventUnitOfWork(db.engine, Outbox(tables.outbox)) as uow:
-        await Counter().count(uow, [parse(e) for e in events])
+        await Counter().count(uow, [parse(encode(e)) for e in events])
         await uow.commit()
 
 

@@ -84,7 +84,7 @@ class Consumer(Generic[UowT]):
         try:
             await retrying(lambda: self._apply(envelope), self.spec)
         except Exception as exc:
-            await self._failed(message, envelope, exc)
+            await self._failed(message, exc)
             return
         self.handled += 1
         await settle(message.ack())
@@ -94,16 +94,14 @@ class Consumer(Generic[UowT]):
             await self.handler(uow, envelope)
             await uow.commit()
 
-    async def _failed(
-        self, message: AbstractIncomingMessage, envelope: Envelope, exc: Exception
-    ) -> None:
+    async def _failed(self, message: AbstractIncomingMessage, exc: Exception) -> None:
         attempts = _delivery_count(message) + 1
         reason = f"{type(exc).__name__}: {exc}"
         if attempts >= self.spec.delivery_limit:
             log.error(
                 "giving up on %s %s after %d attempts: %s",
-                envelope.type,
-                envelope.id,
+                message.routing_key,
+                message.message_id,
                 attempts,
                 reason,
             )
@@ -111,8 +109,8 @@ class Consumer(Generic[UowT]):
             return
         log.warning(
             "%s %s failed (attempt %d of %d): %s",
-            envelope.type,
-            envelope.id,
+            message.routing_key,
+            message.message_id,
             attempts,
             self.spec.delivery_limit,
             reason,

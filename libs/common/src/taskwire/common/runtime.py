@@ -111,12 +111,9 @@ class ServiceRuntime:
             self.spawn(self.relay.run(), "relay")
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            await _cancelled(task)
         for consumer in self.consumers:
             await consumer.stop()
         await self.broker.close()
@@ -172,3 +169,19 @@ class ServiceRuntime:
                 await self.stop()
 
         return lifespan
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait for its end, cancelling again if a cancellation was swallowed:
+    on Python 3.11, `asyncio.wait_for` (inside redis-py, for one) drops a cancellation that
+    arrives as the call it wraps completes, and the task would go on forever."""
+    for _ in range(10):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait([task], timeout=1.0)
+    else:
+        log.error("background task %s would not stop; left behind", task.get_name())
+        return
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.debug("background task %s ended with %r", task.get_name(), exc)

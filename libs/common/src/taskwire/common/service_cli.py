@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -116,4 +117,8 @@ def explain(service: str, exc: BaseException, url: str, user: str, database: str
 
 
 def serve(app: FastAPI, settings: CommonSettings) -> None:
+    # What the imports and the app built stays for the process's life: moved out of the
+    # collector's generations, it is no longer traversed by every full collection (tens of
+    # milliseconds each, every few thousand events under load).
+    gc.freeze()
     uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_level="info")

@@ -56,14 +56,14 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.lifespan()(app):
-            runtime.spawn(cache.run(render), "counts-cache")
-            try:
+        try:
+            async with runtime.lifespan()(app):
+                runtime.spawn(cache.run(render), "counts-cache")
                 yield
-            finally:
-                await projects.close()
-                await tasks.close()
-                await redis.close()
+        finally:  # after the runtime has stopped what uses them
+            await projects.close()
+            await tasks.close()
+            await redis.close()
 
     app = FastAPI(
         title="Taskwire aggregator",

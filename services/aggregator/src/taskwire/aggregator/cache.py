@@ -101,10 +101,12 @@ class CountsCache:
         self.offer(unwritten)
         return not unwritten
 
-    async def run(self, render: Callable[[ProjectCounts], bytes]) -> None:
-        """Write queued counts until cancelled; what Redis refused is tried again a moment later."""
+    async def run(self, render: Callable[[ProjectCounts], bytes], every: float = 0.05) -> None:
+        """Write queued counts until cancelled, at most every `every` seconds: under load a
+        project's counts change with every batch, and only the newest are worth a write. What
+        Redis refused is tried again a second later."""
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if not await self.flush(render):
-                await asyncio.sleep(1.0)
+            written = await self.flush(render)
+            await asyncio.sleep(every if written else 1.0)
