@@ -109,7 +109,7 @@ async def test_two_instances_on_one_queue_keep_exact_counts(
     second = create_app(settings)
     async with LifespanManager(second):
         other: ServiceRuntime = second.state.runtime
-        await eventually(lambda: other.consumers[0]._channel is not None, what="second consumer")
+        await eventually(lambda: other.consumers[0]._tag is not None, what="second consumer")
         board = Board(projects=3)
         events = board_events(board, 400, seed=3)
         rng = random.Random(4)
