@@ -26,13 +26,12 @@ from typing import Generic, TypeVar
 from aio_pika.abc import AbstractIncomingMessage
 
 from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.consumer import Consumer, retrying, settle
-from taskwire.common.db import UnitOfWork
+from taskwire.common.consumer import Consumer, Transaction, retrying, settle
 from taskwire.common.events import Envelope, EventDecodeError
 
 log = logging.getLogger(__name__)
 
-UowT = TypeVar("UowT", bound=UnitOfWork)
+UowT = TypeVar("UowT", bound=Transaction)
 ItemT = TypeVar("ItemT")
 Parse = Callable[[bytes], ItemT]
 BatchHandler = Callable[[UowT, list[ItemT]], Awaitable[None]]

@@ -5,7 +5,8 @@ Acknowledgement policy, explicitly:
 - unparseable envelope             -> dead-lettered at once with the reason, then ack
 - handler raised                   -> nack and requeue; after `delivery_limit` attempts it is
                                       dead-lettered with the reason, then ack
-- the database is unreachable      -> retried in place with backoff (not the message's fault)
+- the database is unreachable      -> retried in place with backoff (not the message's fault;
+                                      Redis, for a service that writes there, likewise)
 - the process dies before the ack  -> the broker redelivers; handlers are idempotent by version
 """
 
@@ -16,20 +17,38 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
 
 import asyncpg
+import redis.exceptions
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, ConsumerTag
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.db import UnitOfWork
 from taskwire.common.events import Envelope, EventDecodeError, decode
 
 log = logging.getLogger(__name__)
 
-UowT = TypeVar("UowT", bound=UnitOfWork)
+
+class Transaction(Protocol):
+    """What a consumer applies each event in: a unit of work (Postgres), or whatever else a
+    service's handlers write to, committed before the ack."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UowT = TypeVar("UowT", bound=Transaction)
 Handler = Callable[[UowT, Envelope], Awaitable[None]]
 
 REASON_HEADER = "x-taskwire-reason"
@@ -39,7 +58,13 @@ def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(
-        exc, OperationalError | InterfaceError | OSError | asyncpg.CannotConnectNowError
+        exc,
+        OperationalError
+        | InterfaceError
+        | OSError
+        | asyncpg.CannotConnectNowError
+        | redis.exceptions.ConnectionError
+        | redis.exceptions.TimeoutError,
     )
 
 

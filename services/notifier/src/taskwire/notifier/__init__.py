@@ -1,0 +1,1 @@
+"""The notifier: every event to the WebSocket clients of its rooms, numbered, resumable."""

@@ -1,0 +1,50 @@
+"""`taskwire-notifier serve | run`: the service's one entry point (it has no database, so
+`run` serves at once, like `serve`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+
+from taskwire.common.settings import load_settings
+from taskwire.notifier.server import Notifier
+from taskwire.notifier.settings import NotifierSettings
+
+
+async def serve(settings: NotifierSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    notifier = Notifier(settings)
+    gc.freeze()  # the import-time heap stays for the process's life (see service_cli.serve)
+    async with notifier.running():
+        print(f"notifier: serving ws://{settings.host}:{settings.port}/ws", flush=True)
+        await stop.wait()
+    print("notifier: stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="taskwire-notifier", description="The Taskwire notifier: the WebSocket feed."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve /ws with the consumer and the fan-out")
+    commands.add_parser("run", help="the same as serve (the notifier has no migrations)")
+    parser.parse_args(argv)
+    settings = load_settings(NotifierSettings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # a line per connection otherwise
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Consuming every event: numbered into each of its rooms (once, however often delivered) and
+published to every notifier process. A member removed from a workspace is cut off from its
+rooms at once, on every process."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Self
+
+from taskwire.common.events import Envelope, encode
+from taskwire.common.events.projects import MEMBER_REMOVED
+from taskwire.notifier.access import Gatekeeper
+from taskwire.notifier.history import RoomLog
+from taskwire.notifier.hub import Hub
+from taskwire.notifier.rooms import rooms_of
+
+log = logging.getLogger(__name__)
+
+
+class RedisStep:
+    """The consumer's transaction here: Redis writes are made as the handler goes (each
+    idempotent by the event's id), so there is nothing to commit or roll back."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        return None
+
+
+class Feed:
+    def __init__(self, room_log: RoomLog, hub: Hub, gatekeeper: Gatekeeper) -> None:
+        self._log = room_log
+        self._hub = hub
+        self._gatekeeper = gatekeeper
+
+    async def handle(self, _: RedisStep, event: Envelope) -> None:
+        body = encode(event)
+        for room in rooms_of(event):
+            await self._log.publish(str(room), str(event.id), body)
+        if event.type == MEMBER_REMOVED and event.workspace_id is not None:
+            user_id = event.subject.id
+            await self._gatekeeper.forget(event.workspace_id, user_id)
+            await self._hub.revoke(event.workspace_id, user_id)

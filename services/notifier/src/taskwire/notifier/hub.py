@@ -1,0 +1,141 @@
+"""This process's side of the fan-out: which of its sessions are in which room, and the frames
+Redis publishes (numbered once, by whichever process consumed the event) sent to them.
+
+A room's frame is sent as the same bytes to all its live sessions at once (`broadcast`), without
+waiting for any of them. A session whose unsent bytes pass the limit is closed (4008, too slow)
+instead: it resumes from history. A session joining a room collects the room's frames while its
+backlog is sent, then goes live past the last number the backlog held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Protocol
+from uuid import UUID
+
+import redis.asyncio as redis
+from websockets.asyncio.server import ServerConnection, broadcast
+
+log = logging.getLogger(__name__)
+
+REVOKE = b"!revoke"
+
+
+class Member(Protocol):
+    """A session, as the hub sees it."""
+
+    connection: ServerConnection
+    user_id: UUID
+
+    def too_slow(self) -> None: ...
+
+    def interrupted(self) -> None: ...
+
+    def revoked(self, workspace_id: UUID) -> None: ...
+
+
+class Hub:
+    def __init__(self, client: redis.Redis, channel: str, send_limit: int) -> None:
+        self._redis = client
+        self.channel = channel
+        self._limit = send_limit
+        # room -> live member -> the last sequence number it had before it went live
+        self._live: dict[str, dict[Member, int]] = defaultdict(dict)
+        self._joining: dict[str, dict[Member, list[tuple[int, bytes]]]] = defaultdict(dict)
+        self._by_user: dict[UUID, set[Member]] = defaultdict(set)
+        self.listening = asyncio.Event()
+        self.deliveries = 0
+
+    def rooms(self) -> int:
+        return len(self._live)
+
+    def connected(self, member: Member) -> None:
+        self._by_user[member.user_id].add(member)
+
+    def disconnected(self, member: Member) -> None:
+        self._by_user[member.user_id].discard(member)
+        if not self._by_user[member.user_id]:
+            del self._by_user[member.user_id]
+
+    def join(self, room: str, member: Member) -> None:
+        """Start collecting the room's frames for `member` (before its backlog is read)."""
+        self._live[room].pop(member, None)
+        self._joining[room][member] = []
+
+    def go_live(self, room: str, member: Member, last: int) -> list[bytes]:
+        """`member` has everything up to `last`: the frames collected since that are newer
+        (to send now, in order); from here on it gets the room's frames as they come."""
+        collected = self._joining[room].pop(member, [])
+        if not self._joining[room]:
+            del self._joining[room]
+        self._live[room][member] = last
+        return [frame for seq, frame in collected if seq > last]
+
+    def leave(self, room: str, member: Member) -> None:
+        for rooms in (self._live, self._joining):
+            members = rooms.get(room)
+            if members is not None:
+                members.pop(member, None)
+                if not members:
+                    del rooms[room]
+
+    def deliver(self, room: str, seq: int, frame: bytes) -> None:
+        for collected in self._joining.get(room, {}).values():
+            collected.append((seq, frame))
+        live = self._live.get(room)
+        if not live:
+            return
+        receivers = []
+        for member, last in list(live.items()):
+            if seq <= last:
+                continue  # already sent with its backlog
+            transport = member.connection.transport
+            if transport is not None and transport.get_write_buffer_size() > self._limit:
+                member.too_slow()
+                continue
+            receivers.append(member.connection)
+        broadcast(receivers, frame, text=True)
+        self.deliveries += len(receivers)
+
+    async def revoke(self, workspace_id: UUID, user_id: UUID) -> None:
+        """Tell every notifier process that the user left the workspace."""
+        message = b"\n".join((REVOKE, str(workspace_id).encode(), str(user_id).encode()))
+        await self._redis.publish(self.channel, message)
+
+    async def run(self) -> None:
+        """Deliver what Redis publishes until cancelled; resubscribe after a lost connection."""
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.listening.set()
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            self._on(message["data"])
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                self.listening.clear()
+                log.warning("redis fan-out lost (%s); resubscribing", exc)
+                # Frames published meanwhile never reach the live sessions: each must resume.
+                self._drop_everyone()
+                await asyncio.sleep(0.5)
+
+    def _on(self, data: bytes) -> None:
+        head, _, rest = data.partition(b"\n")
+        if head == REVOKE:
+            workspace, _, user = rest.partition(b"\n")
+            self._revoked(UUID(workspace.decode()), UUID(user.decode()))
+            return
+        seq, _, frame = rest.partition(b"\n")
+        self.deliver(head.decode(), int(seq), frame)
+
+    def _revoked(self, workspace_id: UUID, user_id: UUID) -> None:
+        for member in list(self._by_user.get(user_id, ())):
+            member.revoked(workspace_id)
+
+    def _drop_everyone(self) -> None:
+        members = {m for room in self._live.values() for m in room}
+        members |= {m for room in self._joining.values() for m in room}
+        for member in members:
+            member.interrupted()

@@ -1,0 +1,227 @@
+"""One client connection: its subscriptions and the protocol's operations (docs/notifier.md).
+
+client: auth (first, unless the Authorization header carried the token), subscribe (with
+`since` and `epoch` to resume), unsubscribe, presence. server: ready, subscribed, event,
+unsubscribed, presence, error. Close codes: 4001 unauthenticated, 4003 forbidden, 4008 too
+slow, 4029 too many connections or messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, Final
+from uuid import UUID
+
+import orjson
+import redis.asyncio as redis
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from taskwire.common.auth import Caller
+from taskwire.common.errors import ServiceUnavailable
+from taskwire.notifier.access import Forbidden, Gatekeeper
+from taskwire.notifier.history import RoomLog
+from taskwire.notifier.hub import Hub
+from taskwire.notifier.registry import Registry
+from taskwire.notifier.rooms import parse_room
+
+log = logging.getLogger(__name__)
+
+TOO_SLOW: Final = 4008
+TOO_MANY: Final = 4029
+INTERRUPTED: Final = 1012  # service restart: reconnect and resume
+
+
+@dataclass
+class Services:
+    """What every session of a process shares."""
+
+    hub: Hub
+    log: RoomLog
+    gatekeeper: Gatekeeper
+    registry: Registry
+    rooms_per_connection: int
+    messages_per_second: float
+
+
+class Session:
+    def __init__(
+        self, connection: ServerConnection, caller: Caller, services: Services, name: str
+    ) -> None:
+        self.connection = connection
+        self.caller = caller
+        self.user_id = caller.user_id
+        self.name = name
+        self._services = services
+        self.rooms: dict[str, UUID | None] = {}  # room -> its workspace
+        self._tokens = 2 * services.messages_per_second
+        self._refilled = time.monotonic()
+        self._closing = False
+        self._chores: set[asyncio.Task[None]] = set()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(orjson.dumps(message), text=True)
+
+    async def error(self, code: str, message: str, room: str | None = None) -> None:
+        body: dict[str, Any] = {"op": "error", "code": code, "message": message}
+        if room is not None:
+            body["room"] = room
+        await self.send(body)
+
+    async def handle(self, raw: str | bytes) -> None:
+        if not self._take_token():
+            self._close(TOO_MANY, "too many messages")
+            return
+        try:
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            await self.error("bad_request", "a message is a JSON object with an 'op'")
+            return
+        op = message.get("op") if isinstance(message, dict) else None
+        handler = {
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "presence": self._presence,
+            "auth": self._already,
+        }.get(op)  # type: ignore[arg-type]
+        if handler is None:
+            await self.error("unknown_op", f"unknown op {op!r}")
+            return
+        await handler(message)
+
+    async def _already(self, _: dict[str, Any]) -> None:
+        await self.error("bad_request", "already authenticated")
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        name = message.get("room")
+        room = parse_room(name)
+        if room is None:
+            await self.error(
+                "bad_request", "room must be project:<id>, workspace:<id> or user:<id>"
+            )
+            return
+        key = str(room)
+        since, epoch = message.get("since"), message.get("epoch")
+        if since is not None and (not isinstance(since, int) or since < 0):
+            await self.error("bad_request", "since must be a whole number", key)
+            return
+        if key not in self.rooms and len(self.rooms) >= self._services.rooms_per_connection:
+            await self.error("too_many_rooms", "too many rooms on this connection", key)
+            return
+        try:
+            workspace = await self._services.gatekeeper.admit(self.caller, room)
+        except Forbidden as exc:
+            await self.error("forbidden", str(exc), key)
+            return
+        except ServiceUnavailable as exc:
+            await self.error("unavailable", str(exc), key)
+            return
+        await self._join(key, workspace, since, epoch)
+
+    async def _join(
+        self, room: str, workspace: UUID | None, since: int | None, epoch: object
+    ) -> None:
+        hub = self._services.hub
+        self.rooms[room] = workspace
+        hub.join(room, self)
+        backlog = await self._services.log.backlog(room, -1 if since is None else since)
+        reply: dict[str, Any] = {
+            "op": "subscribed",
+            "room": room,
+            "seq": backlog.seq,
+            "epoch": backlog.epoch,
+        }
+        frames: list[bytes] = []
+        if since is not None:
+            recovered = epoch == backlog.epoch and backlog.complete
+            reply["recovered"] = recovered
+            frames = backlog.frames if recovered else []
+        await self.send(reply)
+        for frame in frames:
+            await self.connection.send(frame, text=True)
+        for frame in hub.go_live(room, self, backlog.seq):
+            await self.connection.send(frame, text=True)
+        await self._services.registry.enter(room, self.user_id, self.name)
+
+    async def _unsubscribe(self, message: dict[str, Any]) -> None:
+        room = str(message.get("room"))
+        if room not in self.rooms:
+            await self.error("not_subscribed", "not subscribed to this room", room)
+            return
+        await self._leave(room)
+        await self.send({"op": "unsubscribed", "room": room})
+
+    async def _presence(self, message: dict[str, Any]) -> None:
+        room = str(message.get("room"))
+        if room not in self.rooms:
+            await self.error("not_subscribed", "subscribe to a room to see who is there", room)
+            return
+        users = await self._services.registry.present(room)
+        await self.send({"op": "presence", "room": room, "users": users})
+
+    async def _leave(self, room: str) -> None:
+        self.rooms.pop(room, None)
+        self._services.hub.leave(room, self)
+        await self._services.registry.leave(room, self.user_id, self.name)
+
+    async def close(self) -> None:
+        """The connection has ended: leave every room."""
+        for room in list(self.rooms):
+            self._services.hub.leave(room, self)
+        try:
+            for room in list(self.rooms):
+                await self._services.registry.leave(room, self.user_id, self.name)
+            await self._services.registry.disconnect(self.user_id, self.name)
+        except (redis.RedisError, OSError) as exc:
+            log.warning("could not clear %s's presence (it expires): %s", self.name, exc)
+        self.rooms.clear()
+
+    # What the hub calls: never waits.
+    def too_slow(self) -> None:
+        self._close(TOO_SLOW, "too slow: resume with since and epoch")
+
+    def interrupted(self) -> None:
+        self._close(INTERRUPTED, "interrupted: reconnect and resume with since and epoch")
+
+    def revoked(self, workspace_id: UUID) -> None:
+        lost = [room for room, ws in self.rooms.items() if ws == workspace_id]
+        for room in lost:
+            self.rooms.pop(room, None)
+            self._services.hub.leave(room, self)
+        if lost:
+            self._chore(self._tell_revoked(lost))
+
+    async def _tell_revoked(self, rooms: list[str]) -> None:
+        for room in rooms:
+            with contextlib.suppress(ConnectionClosed):
+                await self.error("forbidden", "no longer a member of this room's workspace", room)
+            await self._services.registry.leave(room, self.user_id, self.name)
+
+    def _close(self, code: int, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        for room in list(self.rooms):
+            self._services.hub.leave(room, self)
+        self._chore(self.connection.close(code, reason))
+
+    def _chore(self, work: Coroutine[Any, Any, None]) -> None:
+        """Work the hub starts without waiting for it; kept referenced until it is done."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        rate = self._services.messages_per_second
+        self._tokens = min(2 * rate, self._tokens + (now - self._refilled) * rate)
+        self._refilled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True

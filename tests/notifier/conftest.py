@@ -1,0 +1,102 @@
+"""The notifier on real infrastructure, isolated per test: its own exchanges, queue and Redis
+key prefix; the projects service runs for real (on exchanges of its own) to say who may join
+which room; events are hand-made and published to the test's exchange."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import pytest
+import redis.asyncio as redis
+from aio_pika.abc import AbstractRobustConnection
+
+from taskwire.notifier.server import Notifier
+from taskwire.notifier.settings import NotifierSettings
+from tests.notifier.helpers import Events, running_notifier
+from tests.support.infra import Infra
+from tests.support.ports import free_port
+from tests.support.stack import lone_projects_service
+from tests.support.users import Users
+
+
+@pytest.fixture
+async def projects_service(
+    infra: Infra, unique: str, projects_template: str, amqp: AbstractRobustConnection
+) -> AsyncIterator[str]:
+    async with lone_projects_service(infra, unique, projects_template, amqp) as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_prefix(infra: Infra, unique: str) -> AsyncIterator[str]:
+    prefix = f"tw:t{unique}:"
+    yield prefix
+    client = redis.Redis.from_url(infra.redis_url)
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+def overrides() -> dict[str, Any]:
+    """Settings a test module changes (limits, history length)."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    infra: Infra,
+    exchange_names: tuple[str, str],
+    unique: str,
+    redis_prefix: str,
+    projects_service: str,
+    overrides: dict[str, Any],
+) -> NotifierSettings:
+    exchange, dead_letters = exchange_names
+    options: dict[str, Any] = {
+        "environment": "test",
+        "amqp_url": infra.amqp_url,
+        "exchange": exchange,
+        "dead_letter_exchange": dead_letters,
+        "consumer_queue": f"notifier.t{unique}",
+        "redis_url": infra.redis_url,
+        "redis_key_prefix": redis_prefix,
+        "projects_url": projects_service,
+        "port": free_port(),
+        "http_attempts": 2,
+        "auth_timeout_seconds": 2.0,
+    }
+    return NotifierSettings(**{**options, **overrides})
+
+
+@pytest.fixture
+def start(
+    settings: NotifierSettings, amqp: AbstractRobustConnection
+) -> Callable[..., AbstractAsyncContextManager[Notifier]]:
+    """Start a notifier process (in this loop) on the test's settings, with changes."""
+
+    def starting(**changes: Any) -> AbstractAsyncContextManager[Notifier]:
+        return running_notifier(settings.model_copy(update=changes), amqp)
+
+    return starting
+
+
+@pytest.fixture
+async def notifier(
+    start: Callable[..., AbstractAsyncContextManager[Notifier]],
+) -> AsyncIterator[Notifier]:
+    async with start() as found:
+        yield found
+
+
+@pytest.fixture
+def users(settings: NotifierSettings) -> Users:
+    return Users(settings)
+
+
+@pytest.fixture
+def events(amqp: AbstractRobustConnection, settings: NotifierSettings) -> Events:
+    return Events(amqp, settings.exchange)

@@ -1,0 +1,132 @@
+"""A notifier started in the test's loop, WebSocket clients of it, and hand-made events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import aio_pika
+import orjson
+from aio_pika.abc import AbstractRobustConnection
+from websockets.asyncio.client import ClientConnection, connect
+
+from taskwire.common.events import Envelope, Subject, encode, new_event
+from taskwire.common.events.projects import Category
+from taskwire.common.events.tasks import Priority, TaskState
+from taskwire.common.ids import new_id
+from taskwire.notifier.server import Notifier
+from taskwire.notifier.settings import NotifierSettings
+from tests.support.users import User
+from tests.support.waiting import eventually
+
+
+@contextlib.asynccontextmanager
+async def running_notifier(
+    settings: NotifierSettings, amqp: AbstractRobustConnection
+) -> AsyncIterator[Notifier]:
+    notifier = Notifier(settings)
+    try:
+        async with notifier.running():
+            await eventually(lambda: notifier.consumer._tag is not None, what="consuming")
+            await eventually(notifier.hub.listening.is_set, what="listening to redis")
+            yield notifier
+    finally:
+        channel = await amqp.channel()
+        for queue in (settings.consumer_queue, f"{settings.consumer_queue}.dlq"):
+            await channel.queue_delete(queue)
+        await channel.close()
+
+
+def url_of(notifier: Notifier) -> str:
+    assert notifier.server is not None
+    port = next(iter(notifier.server.sockets)).getsockname()[1]
+    return f"ws://127.0.0.1:{port}/ws"
+
+
+class Client:
+    """A WebSocket client of the feed: sends ops, reads frames as dicts."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+
+    async def send(self, **message: Any) -> None:
+        await self.connection.send(orjson.dumps(message).decode())
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.connection.recv(), timeout)
+        found: dict[str, Any] = orjson.loads(raw)
+        return found
+
+    async def subscribe(self, room: str, **resume: Any) -> dict[str, Any]:
+        await self.send(op="subscribe", room=room, **resume)
+        return await self.next()
+
+    async def events(self, count: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while len(found) < count:
+            frame = await self.next()
+            assert frame["op"] == "event", frame
+            found.append(frame)
+        return found
+
+
+@contextlib.asynccontextmanager
+async def client(notifier: Notifier, user: User, **options: Any) -> AsyncIterator[Client]:
+    async with connect(url_of(notifier), **options) as connection:
+        found = Client(connection)
+        await found.send(op="auth", token=user.token)
+        ready = await found.next()
+        assert ready == {"op": "ready", "user_id": str(user.id)}, ready
+        yield found
+
+
+def task_state(project: UUID, workspace: UUID, title: str, **changes: Any) -> TaskState:
+    now = datetime.now(UTC)
+    return TaskState(
+        id=new_id(),
+        project_id=project,
+        workspace_id=workspace,
+        number=1,
+        title=title,
+        description="",
+        status_id=new_id(),
+        category=Category.TODO,
+        position="1",
+        priority=Priority.NONE,
+        reporter_id=new_id(),
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **changes,
+    )
+
+
+def task_event(project: UUID, workspace: UUID, title: str = "t", **changes: Any) -> Envelope:
+    state = task_state(project, workspace, title, **changes)
+    return new_event(
+        "task.created",
+        producer="tasks",
+        subject=Subject(kind="task", id=state.id, version=1),
+        data=state,
+        workspace_id=workspace,
+        project_id=project,
+    )
+
+
+class Events:
+    """Publishes hand-made events to the test's exchange, in order, on one channel."""
+
+    def __init__(self, amqp: AbstractRobustConnection, exchange: str) -> None:
+        self.amqp, self.exchange = amqp, exchange
+
+    async def publish(self, *events: Envelope) -> None:
+        channel = await self.amqp.channel()
+        exchange = await channel.get_exchange(self.exchange, ensure=False)
+        for event in events:
+            message = aio_pika.Message(encode(event), message_id=str(event.id))
+            await exchange.publish(message, routing_key=event.type)
+        await channel.close()
