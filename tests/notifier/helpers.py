@@ -13,6 +13,7 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from taskwire.common.events import Envelope, Subject, encode, new_event
 from taskwire.common.events.projects import Category
@@ -65,6 +66,17 @@ class Client:
         await self.send(op="subscribe", room=room, **resume)
         return await self.next()
 
+    async def closed(self) -> int:
+        """Read until the server closes the connection; its close code."""
+        try:
+            while True:
+                await self.next()
+        except ConnectionClosed as closed:
+            received = closed.rcvd
+        if received is None:
+            raise AssertionError("closed without a close frame")
+        return received.code
+
     async def events(self, count: int) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         while len(found) < count:
@@ -86,23 +98,23 @@ async def client(notifier: Notifier, user: User, **options: Any) -> AsyncIterato
 
 def task_state(project: UUID, workspace: UUID, title: str, **changes: Any) -> TaskState:
     now = datetime.now(UTC)
-    return TaskState(
-        id=new_id(),
-        project_id=project,
-        workspace_id=workspace,
-        number=1,
-        title=title,
-        description="",
-        status_id=new_id(),
-        category=Category.TODO,
-        position="1",
-        priority=Priority.NONE,
-        reporter_id=new_id(),
-        version=1,
-        created_at=now,
-        updated_at=now,
-        **changes,
-    )
+    fields: dict[str, Any] = {
+        "id": new_id(),
+        "project_id": project,
+        "workspace_id": workspace,
+        "number": 1,
+        "title": title,
+        "description": "",
+        "status_id": new_id(),
+        "category": Category.TODO,
+        "position": "1",
+        "priority": Priority.NONE,
+        "reporter_id": new_id(),
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return TaskState(**{**fields, **changes})
 
 
 def task_event(project: UUID, workspace: UUID, title: str = "t", **changes: Any) -> Envelope:

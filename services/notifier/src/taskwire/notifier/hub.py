@@ -114,6 +114,9 @@ class Hub:
                     async for message in pubsub.listen():
                         if message["type"] == "message":
                             self._on(message["data"])
+                        # Buffered messages come without a pause: let the loop flush sockets
+                        # (and read theirs) between two, or a burst lands as one lump.
+                        await asyncio.sleep(0)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 self.listening.clear()
                 log.warning("redis fan-out lost (%s); resubscribing", exc)

@@ -96,6 +96,8 @@ class Notifier:
                 max_size=s.max_frame_bytes,
                 ping_interval=s.ping_interval_seconds,
                 ping_timeout=s.ping_timeout_seconds,
+                # A peer that stopped answering will not answer a close either.
+                close_timeout=s.ping_timeout_seconds,
                 compression=None,
             ) as server:
                 self.server = server

@@ -1,0 +1,104 @@
+"""Nobody sees what they do not belong to: tokens checked, rooms authorised by workspace
+membership, a user room for its user alone, and a removed member cut off at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from taskwire.common.auth import mint_token
+from taskwire.common.events import Subject, new_event
+from taskwire.common.events.projects import MemberState, Role
+from taskwire.notifier.server import Notifier
+from taskwire.notifier.settings import NotifierSettings
+from tests.notifier.helpers import Events, client, task_event, url_of
+from tests.support.stack import post, workspace_and_project
+from tests.support.users import Users
+
+
+async def closed_with(notifier: Notifier, first: str | None, **options: object) -> int:
+    async with connect(url_of(notifier), **options) as connection:  # type: ignore[arg-type]
+        if first is not None:
+            await connection.send(first)
+        with pytest.raises(ConnectionClosed) as closed:
+            await connection.recv()
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def test_a_bad_expired_or_missing_token_is_refused_with_4001(
+    notifier: Notifier, settings: NotifierSettings, users: Users
+) -> None:
+    forged = users("eve").token[:-4] + "AAAA"
+    expired = mint_token(settings, uuid4(), "x@example.test", "X", ttl=timedelta(minutes=-5))
+    assert await closed_with(notifier, f'{{"op": "auth", "token": "{forged}"}}') == 4001
+    assert await closed_with(notifier, f'{{"op": "auth", "token": "{expired}"}}') == 4001
+    assert await closed_with(notifier, '{"op": "subscribe", "room": "user:x"}') == 4001
+    assert await closed_with(notifier, "not json") == 4001
+    assert await closed_with(notifier, None) == 4001  # nothing within the auth timeout
+
+
+async def test_the_token_may_come_in_the_authorization_header(
+    notifier: Notifier, users: Users
+) -> None:
+    ada = users("ada")
+    headers = {"Authorization": f"Bearer {ada.token}"}
+    async with connect(url_of(notifier), additional_headers=headers) as connection:
+        assert f'"user_id":"{ada.id}"' in str(await connection.recv())
+
+
+async def test_another_workspace_s_rooms_are_refused_and_its_events_never_arrive(
+    notifier: Notifier, users: Users, projects_service: str, events: Events
+) -> None:
+    ada, bob = users("ada"), users("bob")
+    ws_a, project_a = await workspace_and_project(projects_service, ada)
+    ws_b, project_b = await workspace_and_project(projects_service, bob)
+    async with client(notifier, ada) as feed:
+        for room in (f"project:{project_b}", f"workspace:{ws_b}", f"user:{bob.id}"):
+            refused = await feed.subscribe(room)
+            assert (refused["op"], refused["code"], refused["room"]) == ("error", "forbidden", room)
+        assert (await feed.subscribe(f"project:{project_a}"))["op"] == "subscribed"
+        assert (await feed.subscribe(f"user:{ada.id}"))["op"] == "subscribed"
+        await events.publish(task_event(project_b, ws_b, "secret"), task_event(project_a, ws_a))
+        (frame,) = await feed.events(1)
+        assert frame["event"]["project_id"] == str(project_a)
+        await events.publish(task_event(project_a, ws_a, "second"))
+        (again,) = await feed.events(1)  # the secret one never came in between
+        assert again["event"]["data"]["title"] == "second"
+
+
+async def test_a_removed_member_is_cut_off_at_once(
+    notifier: Notifier, users: Users, projects_service: str, events: Events
+) -> None:
+    ada, bob = users("ada"), users("bob")
+    workspace, project = await workspace_and_project(projects_service, ada)
+    body = {"user_id": str(bob.id), "email": bob.email, "display_name": bob.name}
+    member = await post(projects_service, ada, f"/workspaces/{workspace}/members", body)
+    async with client(notifier, bob) as feed:
+        assert (await feed.subscribe(f"project:{project}"))["op"] == "subscribed"
+        assert (await feed.subscribe(f"workspace:{workspace}"))["op"] == "subscribed"
+        removed = MemberState.model_validate({**member, "role": Role.MEMBER, "removed": True})
+        await events.publish(
+            new_event(
+                "member.removed",
+                producer="projects",
+                subject=Subject(kind="member", id=bob.id, version=removed.version + 1),
+                data=removed,
+                workspace_id=workspace,
+            )
+        )
+        cut: set[str] = set()
+        while len(cut) < 2:
+            frame = await feed.next()
+            if frame["op"] == "error":
+                assert frame["code"] == "forbidden"
+                cut.add(frame["room"])
+        assert cut == {f"project:{project}", f"workspace:{workspace}"}
+        await events.publish(task_event(project, workspace, "after"))
+        await feed.send(op="presence", room=f"project:{project}")
+        answer = await feed.next()  # no event in between: the room is no longer bob's
+        assert (answer["op"], answer["code"]) == ("error", "not_subscribed")
