@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwire.aggregator.cli import main
-from tests.aggregator.system import System, running_system
 from tests.support.infra import Infra
+from tests.support.system import System, running_system
 from tests.support.users import User, Users
 
 

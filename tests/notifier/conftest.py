@@ -9,12 +9,11 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-import redis.asyncio as redis
 from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import Events, running_notifier
+from tests.notifier.helpers import Events, forget_keys, running_notifier
 from tests.support.infra import Infra
 from tests.support.ports import free_port
 from tests.support.stack import lone_projects_service
@@ -33,11 +32,7 @@ async def projects_service(
 async def redis_prefix(infra: Infra, unique: str) -> AsyncIterator[str]:
     prefix = f"tw:t{unique}:"
     yield prefix
-    client = redis.Redis.from_url(infra.redis_url)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
+    await forget_keys(infra.redis_url, prefix)
 
 
 @pytest.fixture
@@ -79,6 +74,8 @@ def start(
     """Start a notifier process (in this loop) on the test's settings, with changes."""
 
     def starting(**changes: Any) -> AbstractAsyncContextManager[Notifier]:
+        # Each its own port, as each process of a deployment has its own address.
+        changes.setdefault("port", free_port())
         return running_notifier(settings.model_copy(update=changes), amqp)
 
     return starting

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import aio_pika
 import orjson
+import redis.asyncio as redis
 from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -40,6 +41,16 @@ async def running_notifier(
         for queue in (settings.consumer_queue, f"{settings.consumer_queue}.dlq"):
             await channel.queue_delete(queue)
         await channel.close()
+        await forget_keys(settings.redis_url, settings.redis_key_prefix)
+
+
+async def forget_keys(url: str, prefix: str) -> None:
+    """Remove what a test left in Redis under its own prefix."""
+    store = redis.Redis.from_url(url)
+    keys = [key async for key in store.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await store.delete(*keys)
+    await store.aclose()
 
 
 def url_of(notifier: Notifier) -> str:

@@ -1,5 +1,6 @@
-"""The projects, tasks and aggregator services running together on the test's exchanges, each
-over real HTTP with its own database, so events flow between them as in production."""
+"""The projects, tasks, aggregator and notifier services running together on the test's
+exchanges, each over real HTTP (the notifier over WebSocket) with its own database and queue,
+so events flow between them as in production."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 import httpx
 from aio_pika.abc import AbstractRobustConnection
@@ -15,11 +17,14 @@ from fastapi import FastAPI
 from taskwire.aggregator.app import create_app as create_aggregator_app
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.settings import DEVELOPMENT_INTERNAL_TOKEN, CommonSettings
+from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.app import create_app as create_projects_app
 from taskwire.projects.settings import ProjectsSettings
 from taskwire.tasks.app import create_app as create_tasks_app
 from taskwire.tasks.settings import TasksSettings
+from tests.notifier.helpers import running_notifier, url_of
 from tests.support.infra import Infra
+from tests.support.ports import free_port
 from tests.support.stack import Builder, builder, serve
 from tests.support.users import User
 from tests.support.waiting import eventually
@@ -31,6 +36,7 @@ class System:
     tasks: str
     aggregator: str
     aggregator_database: str
+    notifier: str  # its /ws URL
 
     async def call(
         self, service: str, method: str, path: str, user: User, body: Any = None
@@ -106,4 +112,16 @@ async def running_system(
                 ),
             )
         )
-        yield System(projects, tasks, aggregator, made["aggregator"].database_url)
+        settings = NotifierSettings(
+            environment="test",
+            amqp_url=infra.amqp_url,
+            exchange=exchanges[0],
+            dead_letter_exchange=exchanges[1],
+            consumer_queue=f"notifier.t{uuid4().hex[:10]}",
+            redis_url=infra.redis_url,
+            redis_key_prefix=f"tw:t{uuid4().hex[:10]}:",
+            projects_url=projects,
+            port=free_port(),
+        )
+        notifier = await stack.enter_async_context(running_notifier(settings, amqp))
+        yield System(projects, tasks, aggregator, made["aggregator"].database_url, url_of(notifier))

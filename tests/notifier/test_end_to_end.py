@@ -1,0 +1,76 @@
+"""End to end: a task created and moved through the tasks service's REST API arrives, numbered
+and in order, on the project room's sockets, and its project's progress on the workspace's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+from websockets.asyncio.client import connect
+
+from tests.notifier.helpers import Client
+from tests.support.infra import Infra
+from tests.support.system import System, running_system
+from tests.support.users import Users
+
+
+@pytest.fixture
+async def system(
+    infra: Infra,
+    projects_template: str,
+    tasks_template: str,
+    aggregator_template: str,
+    amqp: AbstractRobustConnection,
+    exchange_names: tuple[str, str],
+) -> AsyncIterator[System]:
+    templates = {
+        "projects": projects_template,
+        "tasks": tasks_template,
+        "aggregator": aggregator_template,
+    }
+    async with running_system(infra, templates, amqp, exchange_names) as found:
+        yield found
+
+
+async def until(feed: Client, room: str, type_: str) -> dict[str, Any]:
+    while True:
+        frame = await feed.next(timeout=15)
+        if frame.get("room") == room and frame["event"]["type"] == type_:
+            return frame
+
+
+async def test_a_task_made_through_rest_reaches_the_boards_sockets(
+    system: System, users: Users
+) -> None:
+    ada = users("ada")
+    workspace = await system.ok(system.projects, "POST", "/workspaces", ada, {"name": "Acme"})
+    project = await system.ok(
+        system.projects,
+        "POST",
+        f"/workspaces/{workspace['id']}/projects",
+        ada,
+        {"key": "WEB", "name": "Web"},
+    )
+    detail = await system.ok(system.projects, "GET", f"/projects/{project['id']}", ada)
+    done = next(s["id"] for s in detail["statuses"] if s["category"] == "done")
+    board, lobby = f"project:{project['id']}", f"workspace:{workspace['id']}"
+    async with connect(system.notifier) as connection:
+        feed = Client(connection)
+        await feed.send(op="auth", token=ada.token)
+        assert (await feed.next())["op"] == "ready"
+        assert (await feed.subscribe(board))["op"] == "subscribed"
+        assert (await feed.subscribe(lobby))["op"] == "subscribed"
+
+        made = await system.ok(
+            system.tasks, "POST", f"/projects/{project['id']}/tasks", ada, {"title": "Ship"}
+        )
+        created = await until(feed, board, "task.created")
+        assert created["event"]["data"]["id"] == made["id"]
+        await system.ok(system.tasks, "POST", f"/tasks/{made['id']}/move", ada, {"status_id": done})
+        moved = await until(feed, board, "task.moved")
+        assert moved["seq"] > created["seq"]
+        assert moved["event"]["data"]["category"] == "done"
+        progress = await until(feed, lobby, "project.derived_status_changed")
+        assert progress["event"]["data"]["new"] == "done"
