@@ -18,11 +18,13 @@ url() { # the URL a service answers on, from its HOST/PORT settings
 projects=$(url "${TASKWIRE_PROJECTS_HOST:-127.0.0.1}" "${TASKWIRE_PROJECTS_PORT:-8001}")
 tasks=$(url "${TASKWIRE_TASKS_HOST:-127.0.0.1}" "${TASKWIRE_TASKS_PORT:-8002}")
 aggregator=$(url "${TASKWIRE_AGGREGATOR_HOST:-127.0.0.1}" "${TASKWIRE_AGGREGATOR_PORT:-8003}")
+notifier=$(url "${TASKWIRE_NOTIFIER_HOST:-127.0.0.1}" "${TASKWIRE_NOTIFIER_PORT:-8004}")
 cat <<INFO
 
   projects service  $projects   (API under $projects/api/v1, OpenAPI at $projects/openapi.json)
   tasks service     $tasks   (API under $tasks/api/v1, OpenAPI at $tasks/openapi.json)
   aggregator        $aggregator   (GET $aggregator/api/v1/projects/<id>/counts)
+  notifier          ${notifier/http/ws}/ws   (the live feed; docs/notifier.md)
   health            <service>/livez   <service>/readyz
 
   A development token (HS256, the development secret), then a workspace, a project and a task:
@@ -37,6 +39,9 @@ cat <<INFO
     curl -s -X POST $tasks/api/v1/projects/\$PROJECT/tasks -H "\$AUTH" -H "\$JSON" \\
          -d '{"title": "Ship the board"}'
     curl -s $projects/api/v1/projects/\$PROJECT -H "\$AUTH"   # its counts and derived status
+
+  Watch the board live (a plain WebSocket client; docs/notifier.md has the protocol):
+    uv run python scripts/feed.py --room project:\$PROJECT --token "\$TOKEN"
 
   Recount a project from the tasks service and repair any drift:
     uv run taskwire-aggregator reconcile --project \$PROJECT

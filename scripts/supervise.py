@@ -20,13 +20,14 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = {"projects": 8001, "tasks": 8002, "aggregator": 8003}
+SERVICES = {"projects": 8001, "tasks": 8002, "aggregator": 8003, "notifier": 8004}
 # Who calls whom over HTTP (read-through, authorisation, reconcile): each is told the others'
 # URLs as this supervisor runs them, unless the environment already names one.
 PEERS = {
     "TASKWIRE_TASKS_PROJECTS_URL": "projects",
     "TASKWIRE_AGGREGATOR_PROJECTS_URL": "projects",
     "TASKWIRE_AGGREGATOR_TASKS_URL": "tasks",
+    "TASKWIRE_NOTIFIER_PROJECTS_URL": "projects",
 }
 STOP_GRACE_SECONDS = 10.0
 

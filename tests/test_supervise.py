@@ -26,6 +26,8 @@ async def environment(
 ) -> AsyncIterator[dict[str, str]]:
     names = {svc: f"tw_{svc}_run_{unique}" for svc in ("projects", "tasks", "aggregator")}
     env = dict(os.environ)
+    env["TASKWIRE_NOTIFIER_PORT"] = str(free_port())
+    env["TASKWIRE_NOTIFIER_CONSUMER_QUEUE"] = f"notifier.run.t{unique}"
     for svc, name in names.items():
         prefix = f"TASKWIRE_{svc.upper()}_"
         env[prefix + "DATABASE_URL"] = database_url(infra.postgres_admin_url, name)
@@ -41,7 +43,7 @@ async def environment(
         yield env
     finally:
         channel = await amqp.channel()
-        for svc in names:
+        for svc in [*names, "notifier"]:
             for queue in (f"{svc}.run.t{unique}", f"{svc}.run.t{unique}.dlq"):
                 await channel.queue_delete(queue)
         for name in names.values():
@@ -80,7 +82,7 @@ async def test_every_service_runs_is_ready_and_stops_on_ctrl_c(
     seen: list[str] = []
     async with supervisor(environment) as process:
         assert process.stdout is not None
-        wanted = ["projects ready at", "tasks ready at", "aggregator ready at"]
+        wanted = ["projects ready at", "tasks ready at", "aggregator ready at", "notifier ready at"]
         await asyncio.wait_for(_read_until(process.stdout, wanted, seen), 90)
         assert any(line.lstrip().startswith("tasks |") for line in seen), seen
         process.send_signal(signal.SIGINT)
