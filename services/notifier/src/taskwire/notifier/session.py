@@ -115,13 +115,14 @@ class Session:
             return
         try:
             workspace = await self._services.gatekeeper.admit(self.caller, room)
+            await self._join(key, workspace, since, epoch)
         except Forbidden as exc:
             await self.error("forbidden", str(exc), key)
-            return
-        except ServiceUnavailable as exc:
-            await self.error("unavailable", str(exc), key)
-            return
-        await self._join(key, workspace, since, epoch)
+        except (ServiceUnavailable, redis.RedisError, OSError) as exc:
+            self.rooms.pop(key, None)
+            self._services.hub.leave(key, self)
+            log.warning("could not subscribe %s to %s: %r", self.name, key, exc)
+            await self.error("unavailable", "the room cannot be joined right now; retry", key)
 
     async def _join(
         self, room: str, workspace: UUID | None, since: int | None, epoch: object
