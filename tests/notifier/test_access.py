@@ -102,3 +102,29 @@ async def test_a_removed_member_is_cut_off_at_once(
         await feed.send(op="presence", room=f"project:{project}")
         answer = await feed.next()  # no event in between: the room is no longer bob's
         assert (answer["op"], answer["code"]) == ("error", "not_subscribed")
+
+
+async def test_bad_messages_get_an_error_and_the_connection_stays(
+    notifier: Notifier, users: Users
+) -> None:
+    ada = users("ada")
+    async with client(notifier, ada) as feed:
+        for raw, code in [
+            ("not json", "bad_request"),
+            ("[1, 2]", "bad_request"),
+            ('{"op": ["subscribe"]}', "unknown_op"),
+            ('{"op": "dance"}', "unknown_op"),
+            ('{"op": "subscribe", "room": "team:1"}', "bad_request"),
+            (
+                '{"op": "subscribe", "room": "project:not-a-uuid-but-36-characters-long"}',
+                "bad_request",
+            ),
+            (f'{{"op": "subscribe", "room": "user:{ada.id}", "since": -1}}', "bad_request"),
+            (f'{{"op": "subscribe", "room": "user:{ada.id}", "since": true}}', "bad_request"),
+            ('{"op": "unsubscribe", "room": "user:x"}', "not_subscribed"),
+            (f'{{"op": "auth", "token": "{ada.token}"}}', "bad_request"),
+        ]:
+            await feed.connection.send(raw)
+            answer = await feed.next()
+            assert (answer["op"], answer["code"]) == ("error", code), raw
+        assert (await feed.subscribe(f"user:{ada.id}"))["op"] == "subscribed"

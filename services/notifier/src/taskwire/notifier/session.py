@@ -82,15 +82,18 @@ class Session:
         except orjson.JSONDecodeError:
             await self.error("bad_request", "a message is a JSON object with an 'op'")
             return
-        op = message.get("op") if isinstance(message, dict) else None
+        if not isinstance(message, dict):
+            await self.error("bad_request", "a message is a JSON object with an 'op'")
+            return
+        op = message.get("op")
         handler = {
             "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe,
             "presence": self._presence,
             "auth": self._already,
-        }.get(op)  # type: ignore[arg-type]
+        }.get(op if isinstance(op, str) else "")
         if handler is None:
-            await self.error("unknown_op", f"unknown op {op!r}")
+            await self.error("unknown_op", f"unknown op {str(op)[:50]!r}")
             return
         await handler(message)
 
@@ -107,7 +110,7 @@ class Session:
             return
         key = str(room)
         since, epoch = message.get("since"), message.get("epoch")
-        if since is not None and (not isinstance(since, int) or since < 0):
+        if since is not None and (type(since) is not int or since < 0):
             await self.error("bad_request", "since must be a whole number", key)
             return
         if key not in self.rooms and len(self.rooms) >= self._services.rooms_per_connection:
