@@ -18,6 +18,7 @@ from taskwire.notifier.settings import NotifierSettings
 from tests.notifier.helpers import Events, client, task_event, url_of
 from tests.support.stack import post, workspace_and_project
 from tests.support.users import Users
+from tests.support.waiting import eventually
 
 
 async def closed_with(notifier: Notifier, first: str | None, **options: object) -> int:
@@ -81,6 +82,12 @@ async def test_a_removed_member_is_cut_off_at_once(
     async with client(notifier, bob) as feed:
         assert (await feed.subscribe(f"project:{project}"))["op"] == "subscribed"
         assert (await feed.subscribe(f"workspace:{workspace}"))["op"] == "subscribed"
+        assert (await feed.subscribe(f"user:{bob.id}"))["op"] == "subscribed"
+        await events.publish(task_event(project, workspace, "before", assignee_id=bob.id))
+        assert {(await feed.next())["room"] for _ in range(2)} == {
+            f"project:{project}",
+            f"user:{bob.id}",
+        }
         removed = MemberState.model_validate({**member, "role": Role.MEMBER, "removed": True})
         await events.publish(
             new_event(
@@ -98,9 +105,11 @@ async def test_a_removed_member_is_cut_off_at_once(
                 assert frame["code"] == "forbidden"
                 cut.add(frame["room"])
         assert cut == {f"project:{project}", f"workspace:{workspace}"}
-        await events.publish(task_event(project, workspace, "after"))
+        assigned = task_event(project, workspace, "still assigned", assignee_id=bob.id)
+        await events.publish(task_event(project, workspace, "after"), assigned)
+        await eventually(lambda: notifier.consumer.handled >= 3, what="both consumed")
         await feed.send(op="presence", room=f"project:{project}")
-        answer = await feed.next()  # no event in between: the room is no longer bob's
+        answer = await feed.next()  # no event in between: the rooms are no longer bob's
         assert (answer["op"], answer["code"]) == ("error", "not_subscribed")
 
 

@@ -52,8 +52,22 @@ class Gatekeeper:
         await self._member(caller, workspace_id, path)
         return workspace_id
 
-    async def forget(self, workspace_id: UUID, user_id: UUID) -> None:
-        await self._redis.delete(self._member_key(workspace_id, user_id))
+    async def removed(self, workspace_id: UUID, user_id: UUID) -> None:
+        """The user left the workspace: forget the yes, and keep them out of its tasks'
+        events in their own user room (tasks may still be assigned to them)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.delete(self._member_key(workspace_id, user_id))
+            pipe.sadd(self._removed_key(workspace_id), str(user_id))
+            await pipe.execute()
+
+    async def added(self, workspace_id: UUID, user_id: UUID) -> None:
+        await self._redis.srem(self._removed_key(workspace_id), str(user_id))
+
+    async def has_left(self, workspace_id: UUID, user_id: UUID) -> bool:
+        return bool(await self._redis.sismember(self._removed_key(workspace_id), str(user_id)))
+
+    def _removed_key(self, workspace_id: UUID) -> str:
+        return f"{self._prefix}removed:{workspace_id}"
 
     async def _member(self, caller: Caller, workspace_id: UUID, path: str) -> None:
         if self._ttl and await self._redis.exists(self._member_key(workspace_id, caller.user_id)):

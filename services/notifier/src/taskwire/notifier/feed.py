@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from taskwire.common.events import Envelope, encode
-from taskwire.common.events.projects import MEMBER_REMOVED
+from taskwire.common.events.projects import MEMBER_ADDED, MEMBER_REMOVED
 from taskwire.notifier.access import Gatekeeper
 from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
@@ -45,9 +45,18 @@ class Feed:
 
     async def handle(self, _: RedisStep, event: Envelope) -> None:
         body = encode(event)
+        workspace = event.workspace_id
         for room in rooms_of(event):
+            if (
+                room.kind == "user"
+                and workspace
+                and await self._gatekeeper.has_left(workspace, room.id)
+            ):
+                continue  # no longer theirs to see, assigned or not
             await self._log.publish(str(room), str(event.id), body)
-        if event.type == MEMBER_REMOVED and event.workspace_id is not None:
+        if event.type == MEMBER_REMOVED and workspace is not None:
             user_id = event.subject.id
-            await self._gatekeeper.forget(event.workspace_id, user_id)
-            await self._hub.revoke(event.workspace_id, user_id)
+            await self._gatekeeper.removed(workspace, user_id)
+            await self._hub.revoke(workspace, user_id)
+        elif event.type == MEMBER_ADDED and workspace is not None:
+            await self._gatekeeper.added(workspace, event.subject.id)
