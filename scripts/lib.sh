@@ -104,3 +104,17 @@ lint() {
     step "ruff format --check" "$UV" run --frozen ruff format --check .
     step "mypy" "$UV" run --frozen mypy
 }
+
+# apt_install HINT PACKAGE...: install Debian packages when root (TASKWIRE_INSTALL_MISSING=0
+# refuses); otherwise stop, saying what to install and HINT (what else would do).
+apt_install() {
+    local hint="$1"
+    shift
+    if [[ "${TASKWIRE_INSTALL_MISSING:-1}" == 0 || $EUID -ne 0 ]] || ! command -v apt-get >/dev/null; then
+        die "not installed: $*. Install them (Debian/Ubuntu: sudo apt-get install $*), $hint."
+    fi
+    say "installing $* with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "$@" </dev/null
+}

@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TASKWIRE_ROOT"
 
 bash scripts/services.sh --for run
+bash scripts/tools.sh
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 
@@ -19,29 +20,32 @@ projects=$(url "${TASKWIRE_PROJECTS_HOST:-127.0.0.1}" "${TASKWIRE_PROJECTS_PORT:
 tasks=$(url "${TASKWIRE_TASKS_HOST:-127.0.0.1}" "${TASKWIRE_TASKS_PORT:-8002}")
 aggregator=$(url "${TASKWIRE_AGGREGATOR_HOST:-127.0.0.1}" "${TASKWIRE_AGGREGATOR_PORT:-8003}")
 notifier=$(url "${TASKWIRE_NOTIFIER_HOST:-127.0.0.1}" "${TASKWIRE_NOTIFIER_PORT:-8004}")
+gateway=$(url 127.0.0.1 "${TASKWIRE_GATEWAY_PORT:-8080}")
 cat <<INFO
 
-  projects service  $projects   (API under $projects/api/v1, OpenAPI at $projects/openapi.json)
-  tasks service     $tasks   (API under $tasks/api/v1, OpenAPI at $tasks/openapi.json)
-  aggregator        $aggregator   (GET $aggregator/api/v1/projects/<id>/counts)
-  notifier          ${notifier/http/ws}/ws   (the live feed; docs/notifier.md)
+  API gateway       $gateway   (REST under $gateway/api/v1, the live feed at ${gateway/http/ws}/ws)
+  projects service  $projects   (OpenAPI at $projects/openapi.json)
+  tasks service     $tasks   (OpenAPI at $tasks/openapi.json)
+  aggregator        $aggregator   (OpenAPI at $aggregator/openapi.json)
+  notifier          ${notifier/http/ws}/ws   (docs/notifier.md)
   health            <service>/livez   <service>/readyz
 
-  A development token (HS256, the development secret), then a workspace, a project and a task:
+  A development token (HS256, the development secret), then a workspace, a project and a task,
+  all through the gateway:
 
     TOKEN=\$(uv run taskwire-token --email you@example.com --name You)
     AUTH="Authorization: Bearer \$TOKEN"; JSON='Content-Type: application/json'
     id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
-    WS=\$(curl -s -X POST $projects/api/v1/workspaces -H "\$AUTH" -H "\$JSON" \\
-          -d '{"name": "Acme", "slug": "acme"}' | id)
-    PROJECT=\$(curl -s -X POST $projects/api/v1/workspaces/\$WS/projects -H "\$AUTH" -H "\$JSON" \\
+    WS=\$(curl -s -X POST $gateway/api/v1/workspaces -H "\$AUTH" -H "\$JSON" \\
+          -d '{"name": "Acme"}' | id)
+    PROJECT=\$(curl -s -X POST $gateway/api/v1/workspaces/\$WS/projects -H "\$AUTH" -H "\$JSON" \\
           -d '{"key": "WEB", "name": "Website"}' | id)
-    curl -s -X POST $tasks/api/v1/projects/\$PROJECT/tasks -H "\$AUTH" -H "\$JSON" \\
+    curl -s -X POST $gateway/api/v1/projects/\$PROJECT/tasks -H "\$AUTH" -H "\$JSON" \\
          -d '{"title": "Ship the board"}'
-    curl -s $projects/api/v1/projects/\$PROJECT -H "\$AUTH"   # its counts and derived status
+    curl -s $gateway/api/v1/projects/\$PROJECT -H "\$AUTH"   # its counts and derived status
 
   Watch the board live (a plain WebSocket client; docs/notifier.md has the protocol):
-    uv run python scripts/feed.py --room project:\$PROJECT --token "\$TOKEN"
+    uv run python scripts/feed.py --url ${gateway/http/ws}/ws --room project:\$PROJECT --token "\$TOKEN"
 
   Recount a project from the tasks service and repair any drift:
     uv run taskwire-aggregator reconcile --project \$PROJECT

@@ -127,17 +127,6 @@ trust_loopback() {
     done
 }
 
-install_packages() {
-    local missing=("$@")
-    if [[ "${TASKWIRE_INSTALL_MISSING:-1}" == 0 || $EUID -ne 0 ]] || ! command -v apt-get >/dev/null; then
-        die "not installed: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}), or point TASKWIRE_TEST_*_URL at running ones."
-    fi
-    say "installing ${missing[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-}
-
 down=()
 for i in "${!names[@]}"; do
     name="${names[$i]}"
@@ -157,7 +146,7 @@ for i in "${down[@]}"; do
     installed "${names[$i]}" || missing+=("${packages[$i]}")
 done
 if ((${#missing[@]} > 0)); then
-    install_packages "${missing[@]}"
+    apt_install "or point TASKWIRE_TEST_*_URL at running ones" "${missing[@]}"
     [[ " ${missing[*]} " == *" postgresql "* ]] && trust_loopback
 fi
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = {"projects": 8001, "tasks": 8002, "aggregator": 8003, "notifier": 8004}
+SERVICES = {"projects": 8001, "tasks": 8002, "aggregator": 8003, "notifier": 8004, "gateway": 8080}
+GATEWAY = Path(__file__).resolve().parent / "gateway.py"
 # Who calls whom over HTTP (read-through, authorisation, reconcile): each is told the others'
 # URLs as this supervisor runs them, unless the environment already names one.
 PEERS = {
@@ -44,6 +45,13 @@ def _url(name: str, default_port: int) -> str:
     host = os.environ.get(prefix + "HOST", "127.0.0.1")
     host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return f"http://{host}:{os.environ.get(prefix + 'PORT', default_port)}"
+
+
+def _command(name: str, bin_dir: Path) -> list[str]:
+    """`taskwire-<service> run` (migrate, then serve); the gateway is nginx (scripts/gateway.py)."""
+    if name == "gateway":
+        return [sys.executable, str(GATEWAY)]
+    return [str(bin_dir / f"taskwire-{name}"), "run"]
 
 
 async def _echo(name: str, output: asyncio.StreamReader) -> None:
@@ -90,8 +98,7 @@ async def supervise(names: list[str]) -> int:
     helpers: list[asyncio.Task[None]] = []
     for service in services:
         process = service.process = await asyncio.create_subprocess_exec(
-            str(bin_dir / f"taskwire-{service.name}"),
-            "run",
+            *_command(service.name, bin_dir),
             env={**os.environ, **peers},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

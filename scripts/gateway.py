@@ -1,0 +1,74 @@
+"""The API gateway for a local run: nginx in the foreground with deploy/nginx's routes.
+
+    python scripts/gateway.py            (port: TASKWIRE_GATEWAY_PORT, default 8080)
+
+Renders deploy/nginx/taskwire.conf.template with the services' local addresses (their
+TASKWIRE_<SERVICE>_HOST/PORT, as the supervisor runs them) into a private directory, checks
+it (`nginx -t`) and runs nginx there, so it needs no system configuration and leaves none.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import string
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "deploy" / "nginx" / "taskwire.conf.template"
+SERVICES = {"projects": 8001, "tasks": 8002, "aggregator": 8003, "notifier": 8004}
+MAIN = """
+daemon off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    include {dir}/taskwire.conf;
+}}
+"""
+INSTALL = "apt-get install nginx (scripts/tools.sh does it when run as root)"
+
+
+def upstream(service: str, port: int) -> str:
+    prefix = f"TASKWIRE_{service.upper()}_"
+    host = os.environ.get(prefix + "HOST", "127.0.0.1")
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"{host}:{os.environ.get(prefix + 'PORT', port)}"
+
+
+def render(directory: Path) -> Path:
+    values = {f"{name.upper()}_UPSTREAM": upstream(name, port) for name, port in SERVICES.items()}
+    values["GATEWAY_PORT"] = os.environ.get("TASKWIRE_GATEWAY_PORT", "8080")
+    # safe_substitute: nginx's own $variables are left as they are.
+    routes = string.Template(TEMPLATE.read_text()).safe_substitute(values)
+    (directory / "taskwire.conf").write_text(routes)
+    main = directory / "nginx.conf"
+    main.write_text(MAIN.format(dir=directory))
+    return main
+
+
+def main() -> None:
+    nginx = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+    if nginx is None:
+        sys.exit(f"gateway: nginx is not installed; {INSTALL}")
+    port = os.environ.get("TASKWIRE_GATEWAY_PORT", "8080")
+    directory = Path(tempfile.gettempdir()) / f"taskwire-gateway-{port}"
+    directory.mkdir(exist_ok=True)
+    config = render(directory)
+    print(f"gateway: nginx on :{port}, configuration in {directory}", flush=True)
+    os.execv(nginx, [nginx, "-p", str(directory), "-c", str(config)])
+
+
+if __name__ == "__main__":
+    main()

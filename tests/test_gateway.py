@@ -1,0 +1,131 @@
+"""End to end, as users meet the system: every service its own process (as the run command
+starts them) behind the nginx gateway, driven only through the gateway's REST API and its
+WebSocket feed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+from websockets.asyncio.client import connect
+
+from taskwire.common.settings import CommonSettings
+from tests.notifier.helpers import Client
+from tests.support.infra import Infra
+from tests.support.running import read_until, run_environment, supervisor
+from tests.support.users import User, Users
+from tests.support.waiting import eventually
+
+FIELDS = ("total", "todo", "in_progress", "in_review", "issue", "done", "archived")
+
+
+@pytest.fixture
+async def gateway(
+    infra: Infra, unique: str, exchange_names: tuple[str, str], amqp: AbstractRobustConnection
+) -> AsyncIterator[str]:
+    async with (
+        run_environment(infra, unique, exchange_names, amqp) as env,
+        supervisor(env) as process,
+    ):
+        assert process.stdout is not None
+        wanted = [f"{name} ready at" for name in ("projects", "tasks", "aggregator", "notifier")]
+        seen: list[str] = []
+        await asyncio.wait_for(read_until(process.stdout, [*wanted, "gateway ready"], seen), 90)
+        yield f"http://127.0.0.1:{env['TASKWIRE_GATEWAY_PORT']}"
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+
+
+@pytest.fixture
+def users() -> Users:
+    return Users(CommonSettings())  # the services' own (default) token settings
+
+
+async def call(
+    gateway: str, user: User, method: str, path: str, body: Any = None
+) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", headers=user.auth) as http:
+        return await http.request(method, path, json=body)
+
+
+async def ok(gateway: str, user: User, method: str, path: str, body: Any = None) -> Any:
+    response = await call(gateway, user, method, path, body)
+    assert response.is_success, response.text
+    return response.json() if response.content else None
+
+
+async def test_the_system_through_its_gateway(gateway: str, users: Users) -> None:
+    ada, bob, eve = users("ada"), users("bob"), users("eve")
+    workspace = await ok(gateway, ada, "POST", "/workspaces", {"name": "Acme"})
+    member = {"user_id": str(bob.id), "email": bob.email, "display_name": bob.name}
+    await ok(gateway, ada, "POST", f"/workspaces/{workspace['id']}/members", member)
+    project = await ok(
+        gateway, ada, "POST", f"/workspaces/{workspace['id']}/projects", {"key": "WEB", "name": "W"}
+    )
+    statuses = {s["category"]: s["id"] for s in project.get("statuses", [])} or {
+        s["category"]: s["id"]
+        for s in (await ok(gateway, ada, "GET", f"/projects/{project['id']}"))["statuses"]
+    }
+    board = f"project:{project['id']}"
+    async with connect(gateway.replace("http", "ws") + "/ws") as connection:
+        feed = Client(connection)
+        await feed.send(op="auth", token=bob.token)
+        assert (await feed.next())["op"] == "ready"
+        subscribed = await feed.subscribe(board)
+        assert subscribed["op"] == "subscribed"
+
+        made = [
+            await ok(gateway, ada, "POST", f"/projects/{project['id']}/tasks", {"title": f"t{n}"})
+            for n in range(4)
+        ]
+        t0, t1, t2, t3 = (task["id"] for task in made)
+        await ok(gateway, ada, "POST", f"/tasks/{t0}/move", {"status_id": statuses["done"]})
+        await ok(gateway, bob, "POST", f"/tasks/{t1}/move", {"status_id": statuses["in_review"]})
+        await ok(gateway, ada, "POST", f"/tasks/{t2}/archive")
+        await ok(gateway, ada, "POST", f"/tasks/{t2}/restore")
+        await ok(gateway, ada, "DELETE", f"/tasks/{t3}")
+        frames: list[dict[str, Any]] = []  # the board's, progress included
+        task_events: list[dict[str, Any]] = []
+        while len(task_events) < 9:
+            frame = await feed.next(timeout=15)
+            assert frame["op"] == "event", frame
+            frames.append(frame)
+            if frame["event"]["type"].startswith("task."):
+                task_events.append(frame)
+    kinds = [f["event"]["type"] for f in task_events]
+    changes = ["task.moved", "task.moved", "task.archived", "task.restored", "task.deleted"]
+    assert kinds == ["task.created"] * 4 + changes
+    numbers = [f["seq"] for f in frames]
+    first = subscribed["seq"] + 1  # what the room held before bob came is not replayed
+    assert numbers == list(range(first, first + len(frames)))  # in order, no gap
+
+    live = (await ok(gateway, ada, "GET", f"/projects/{project['id']}/tasks"))["items"]
+    truth = dict.fromkeys(FIELDS, 0)
+    for task in live:
+        truth["total"] += 1
+        truth[task["category"]] += 1
+
+    async def converged() -> bool:
+        shown = await ok(gateway, ada, "GET", f"/projects/{project['id']}")
+        return bool(shown["counts"] == truth and shown["derived_status"] == "in_progress")
+
+    await eventually(converged, timeout=20, interval=0.1, what=f"counts {truth}")
+    counts = await ok(gateway, bob, "GET", f"/projects/{project['id']}/counts")
+    assert counts["counts"] == truth
+
+    # Someone who is not a member sees nothing, over REST or the feed.
+    for path in (f"/projects/{project['id']}", f"/projects/{project['id']}/tasks", f"/tasks/{t0}"):
+        assert (await call(gateway, eve, "GET", path)).status_code == 404, path
+    assert (await call(gateway, eve, "GET", f"/projects/{project['id']}/counts")).status_code == 404
+    async with connect(gateway.replace("http", "ws") + "/ws") as connection:
+        feed = Client(connection)
+        await feed.send(op="auth", token=eve.token)
+        assert (await feed.next())["op"] == "ready"
+        refused = await feed.subscribe(board)
+        assert (refused["op"], refused["code"]) == ("error", "forbidden")
+    internal = await call(gateway, ada, "GET", "/../internal/v1/task-facts")
+    assert internal.status_code == 404
