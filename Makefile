@@ -5,7 +5,7 @@ UV ?= uv
 RUN := $(UV) run --frozen
 
 .DEFAULT_GOAL := help
-.PHONY: help setup services run test lint fmt migrate reconcile token clean
+.PHONY: help setup services run demo test lint fmt migrate reconcile token clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ services: ## start Postgres, RabbitMQ and Redis where not answering
 
 run: ## run every service (migrated, with its relay and consumers): projects :8001, tasks :8002
 	@bash scripts/run.sh
+
+demo: ## with the system running (make run), a guided tour through the gateway and the live feed
+	$(RUN) python scripts/demo.py
 
 test: ## the whole suite: services, setup, lint, pytest (ARGS="..." go to pytest)
 	@bash scripts/test.sh $(ARGS)
