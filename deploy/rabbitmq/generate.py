@@ -28,6 +28,7 @@ from taskwire.aggregator.handlers import BINDINGS as AGGREGATOR_BINDINGS
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.settings import CommonSettings
+from taskwire.notifier.feed import BINDINGS as NOTIFIER_BINDINGS
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.handlers import BINDINGS as PROJECTS_BINDINGS
 from taskwire.projects.settings import ProjectsSettings
@@ -37,9 +38,6 @@ from taskwire.tasks.settings import TasksSettings
 DEFINITIONS = Path(__file__).resolve().parent / "definitions.json"
 VHOST = "/"
 
-# The notifier consumes every event; it builds its QueueSpec inline (taskwire.notifier.server),
-# so its bindings are named here and tests/test_deploy.py checks them against a real Notifier.
-NOTIFIER_BINDINGS: tuple[str, ...] = ("#",)
 
 SUBSCRIPTIONS: tuple[tuple[type[CommonSettings], tuple[str, ...]], ...] = (
     (ProjectsSettings, PROJECTS_BINDINGS),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from types import TracebackType
-from typing import Self
+from typing import Final, Self
 
 from taskwire.common.events import Envelope, encode
 from taskwire.common.events.projects import MEMBER_ADDED, MEMBER_REMOVED
@@ -16,6 +16,8 @@ from taskwire.notifier.hub import Hub
 from taskwire.notifier.rooms import rooms_of
 
 log = logging.getLogger(__name__)
+
+BINDINGS: Final = ("#",)  # every event: each belongs to some room
 
 
 class RedisStep:

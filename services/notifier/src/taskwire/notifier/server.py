@@ -24,7 +24,7 @@ from taskwire.common.consumer import Consumer
 from taskwire.common.errors import Unauthenticated
 from taskwire.common.service_client import ServiceClient
 from taskwire.notifier.access import Gatekeeper
-from taskwire.notifier.feed import Feed, RedisStep
+from taskwire.notifier.feed import BINDINGS, Feed, RedisStep
 from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
 from taskwire.notifier.registry import LEASE_SECONDS, Registry
@@ -68,7 +68,7 @@ class Notifier:
             s.amqp_url, s.exchange, s.dead_letter_exchange, connection_name="notifier"
         )
         feed = Feed(self.log, self.hub, gatekeeper)
-        spec = QueueSpec(s.consumer_queue, ("#",), s.consumer_delivery_limit)
+        spec = QueueSpec(s.consumer_queue, BINDINGS, s.consumer_delivery_limit)
         self.consumer = Consumer(
             self.broker, spec, feed.handle, RedisStep, prefetch=s.consumer_prefetch
         )
