@@ -23,6 +23,7 @@ from taskwire.aggregator.cli import main as aggregator_cli
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.broker import QueueSpec
 from taskwire.common.settings import CommonSettings
+from taskwire.notifier import feed
 from taskwire.notifier.cli import main as notifier_cli
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
@@ -403,7 +404,7 @@ async def test_the_notifier_bindings_named_by_the_generator_are_the_notifiers() 
     notifier = Notifier(settings)
     try:
         expected = QueueSpec(
-            settings.consumer_queue, generate.NOTIFIER_BINDINGS, settings.consumer_delivery_limit
+            settings.consumer_queue, feed.BINDINGS, settings.consumer_delivery_limit
         )
         assert notifier.consumer.spec == expected
     finally:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import resource
 import signal
 
 from taskwire.common.settings import load_settings
@@ -28,6 +29,14 @@ async def serve(settings: NotifierSettings) -> None:
     print("notifier: stopped", flush=True)
 
 
+def _allow_many_sockets() -> None:
+    """Each connection is a file descriptor: raise the soft limit (often 1,024) to the hard."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="taskwire-notifier", description="The Taskwire notifier: the WebSocket feed."
@@ -37,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("run", help="the same as serve (the notifier has no migrations)")
     parser.parse_args(argv)
     settings = load_settings(NotifierSettings)
+    _allow_many_sockets()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)  # a line per connection otherwise
     with contextlib.suppress(ImportError):

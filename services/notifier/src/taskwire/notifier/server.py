@@ -34,12 +34,19 @@ from taskwire.notifier.settings import NotifierSettings
 log = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4001
+TRY_AGAIN_LATER = 1013
 
 
 class Notifier:
     def __init__(self, settings: NotifierSettings) -> None:
         self.settings = s = settings
-        self.redis = redis.Redis.from_url(s.redis_url)
+        # A pool that waits for a free connection rather than failing: a reconnect storm opens
+        # hundreds of sessions at once, each touching Redis.
+        self.redis = redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(
+                s.redis_url, max_connections=200, timeout=10
+            )
+        )
         channel = f"{s.redis_key_prefix}notifier:fanout"
         self.hub = Hub(self.redis, channel, s.send_queue_bytes)
         self.log = RoomLog(
@@ -119,8 +126,12 @@ class Notifier:
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
             entries = [(x.user_id, x.name, list(x.rooms)) for x in self.sessions]
-            with contextlib.suppress(redis.RedisError, OSError):
-                await self.registry.refresh(entries)
+            # In slices, yielding between them: one pipeline for 10,000 sessions held the loop
+            # (and every socket) for a third of a second.
+            for start in range(0, len(entries), 200):
+                with contextlib.suppress(redis.RedisError, OSError):
+                    await self.registry.refresh(entries[start : start + 200])
+                await asyncio.sleep(0)
 
     async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
@@ -148,7 +159,13 @@ class Notifier:
         if caller is None:
             return
         name = secrets.token_hex(8)
-        if not await self.registry.connect(caller.user_id, name):
+        try:
+            admitted = await self.registry.connect(caller.user_id, name)
+        except (redis.RedisError, OSError) as exc:
+            log.warning("cannot count a connection (%r); asking the client to retry", exc)
+            await connection.close(TRY_AGAIN_LATER, "try again later")
+            return
+        if not admitted:
             await connection.close(TOO_MANY, "too many connections for this user")
             return
         session = Session(connection, caller, self.services, name)

@@ -148,8 +148,11 @@ class Session:
         await self.send(reply)
         for frame in frames:
             await self.connection.send(frame, text=True)
-        for frame in hub.go_live(room, self, backlog.seq):
-            await self.connection.send(frame, text=True)
+        last = backlog.seq
+        while collected := hub.catch_up(room, self, last):  # none left: it is live
+            for seq, frame in collected:
+                await self.connection.send(frame, text=True)
+                last = seq
         await self._services.registry.enter(room, self.user_id, self.name)
 
     async def _unsubscribe(self, message: dict[str, Any]) -> None:
