@@ -16,6 +16,8 @@ from taskwire.tasks.migrate import upgrade as upgrade_tasks
 from tests.support.databases import create_database, drop_database
 from tests.support.infra import Infra, provide_infra
 from tests.support.service import migrated_template
+from tests.support.stack import lone_projects_service
+from tests.support.system import System, running_system
 
 # hypothesis is imported here, at start-up, not first from deep inside a test module's import:
 # CPython 3.11.7's parser then fails with "AST constructor recursion depth mismatch" when
@@ -81,3 +83,31 @@ async def amqp(
         for name in exchange_names:
             await channel.exchange_delete(name)
         await connection.close()
+
+
+@pytest.fixture
+async def projects_service(
+    infra: Infra, unique: str, projects_template: str, amqp: AbstractRobustConnection
+) -> AsyncIterator[str]:
+    """The projects service over HTTP, on exchanges of its own (nothing here gets its events)."""
+    async with lone_projects_service(infra, unique, projects_template, amqp) as url:
+        yield url
+
+
+@pytest.fixture
+async def system(
+    infra: Infra,
+    projects_template: str,
+    tasks_template: str,
+    aggregator_template: str,
+    amqp: AbstractRobustConnection,
+    exchange_names: tuple[str, str],
+) -> AsyncIterator[System]:
+    """The projects, tasks, aggregator and notifier services together on the test's exchanges."""
+    templates = {
+        "projects": projects_template,
+        "tasks": tasks_template,
+        "aggregator": aggregator_template,
+    }
+    async with running_system(infra, templates, amqp, exchange_names) as found:
+        yield found

@@ -18,7 +18,6 @@ from tests.aggregator.helpers import CountsDb
 from tests.support.amqp import EventTap, Publisher, open_tap
 from tests.support.infra import Infra
 from tests.support.service import asgi_client, cloned_database, running
-from tests.support.stack import lone_projects_service
 from tests.support.users import Users
 
 # Nothing listens here: a test that needs another service starts it and overrides the URL.
@@ -39,14 +38,6 @@ def tasks_url() -> str:
 @pytest.fixture
 def projects_url() -> str:
     return NO_SERVICE
-
-
-@pytest.fixture
-async def projects_service(
-    infra: Infra, unique: str, projects_template: str, amqp: AbstractRobustConnection
-) -> AsyncIterator[str]:
-    async with lone_projects_service(infra, unique, projects_template, amqp) as url:
-        yield url
 
 
 @pytest.fixture

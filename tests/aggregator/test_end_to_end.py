@@ -6,36 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
-from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwire.aggregator.cli import main
 from tests.support.infra import Infra
-from tests.support.system import System, running_system
+from tests.support.system import System
 from tests.support.users import User, Users
-
-
-@pytest.fixture
-async def system(
-    infra: Infra,
-    projects_template: str,
-    tasks_template: str,
-    aggregator_template: str,
-    amqp: AbstractRobustConnection,
-    exchange_names: tuple[str, str],
-) -> AsyncIterator[System]:
-    templates = {
-        "projects": projects_template,
-        "tasks": tasks_template,
-        "aggregator": aggregator_template,
-    }
-    async with running_system(infra, templates, amqp, exchange_names) as found:
-        yield found
 
 
 def counts(**nonzero: int) -> dict[str, int]:

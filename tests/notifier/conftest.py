@@ -16,16 +16,7 @@ from taskwire.notifier.settings import NotifierSettings
 from tests.notifier.helpers import Events, forget_keys, running_notifier
 from tests.support.infra import Infra
 from tests.support.ports import free_port
-from tests.support.stack import lone_projects_service
 from tests.support.users import Users
-
-
-@pytest.fixture
-async def projects_service(
-    infra: Infra, unique: str, projects_template: str, amqp: AbstractRobustConnection
-) -> AsyncIterator[str]:
-    async with lone_projects_service(infra, unique, projects_template, amqp) as url:
-        yield url
 
 
 @pytest.fixture

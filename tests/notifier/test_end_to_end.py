@@ -3,35 +3,13 @@ and in order, on the project room's sockets, and its project's progress on the w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import connect
 
 from tests.notifier.helpers import Client
-from tests.support.infra import Infra
-from tests.support.system import System, running_system
+from tests.support.system import System
 from tests.support.users import Users
-
-
-@pytest.fixture
-async def system(
-    infra: Infra,
-    projects_template: str,
-    tasks_template: str,
-    aggregator_template: str,
-    amqp: AbstractRobustConnection,
-    exchange_names: tuple[str, str],
-) -> AsyncIterator[System]:
-    templates = {
-        "projects": projects_template,
-        "tasks": tasks_template,
-        "aggregator": aggregator_template,
-    }
-    async with running_system(infra, templates, amqp, exchange_names) as found:
-        yield found
 
 
 async def until(feed: Client, room: str, type_: str) -> dict[str, Any]:

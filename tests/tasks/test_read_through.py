@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from taskwire.common.auth import Caller
@@ -20,18 +19,8 @@ from taskwire.common.ids import new_id
 from taskwire.tasks.directory import Directory
 from taskwire.tasks.projects_client import ProjectsClient
 from taskwire.tasks.settings import TasksSettings
-from tests.support.infra import Infra
-from tests.support.stack import lone_projects_service, post, workspace_and_project
+from tests.support.stack import post, workspace_and_project
 from tests.support.users import User, Users
-
-
-@pytest.fixture
-async def projects_service(
-    infra: Infra, unique: str, projects_template: str, amqp: AbstractRobustConnection
-) -> AsyncIterator[str]:
-    # Its own exchanges: its events must not reach a replica in these tests.
-    async with lone_projects_service(infra, unique, projects_template, amqp) as url:
-        yield url
 
 
 @pytest.fixture
