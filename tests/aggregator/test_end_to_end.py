@@ -25,16 +25,8 @@ def counts(**nonzero: int) -> dict[str, int]:
 
 async def board(system: System, ada: User) -> tuple[str, dict[str, str], list[str]]:
     """A workspace, a project and five tasks, all made through REST."""
-    workspace = await system.ok(system.projects, "POST", "/workspaces", ada, {"name": "Acme"})
-    project = await system.ok(
-        system.projects,
-        "POST",
-        f"/workspaces/{workspace['id']}/projects",
-        ada,
-        {"key": "WEB", "name": "Web"},
-    )
-    detail = await system.ok(system.projects, "GET", f"/projects/{project['id']}", ada)
-    statuses = {s["category"]: s["id"] for s in detail["statuses"]}
+    _, project = await system.workspace_and_project(ada)
+    statuses = {s["category"]: s["id"] for s in project["statuses"]}
     tasks = []
     for number in range(5):
         body = {"title": f"task {number}"}

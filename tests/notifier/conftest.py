@@ -13,7 +13,8 @@ from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import Events, forget_keys, running_notifier
+from tests.notifier.helpers import forget_keys, running_notifier
+from tests.support.amqp import EventSender
 from tests.support.infra import Infra
 from tests.support.ports import free_port
 from tests.support.users import Users
@@ -86,5 +87,5 @@ def users(settings: NotifierSettings) -> Users:
 
 
 @pytest.fixture
-def events(amqp: AbstractRobustConnection, settings: NotifierSettings) -> Events:
-    return Events(amqp, settings.exchange)
+def events(amqp: AbstractRobustConnection, settings: NotifierSettings) -> EventSender:
+    return EventSender(amqp, settings.exchange)

@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import aio_pika
 import orjson
 import redis.asyncio as redis
 from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from taskwire.common.events import Envelope, Subject, encode, new_event
+from taskwire.common.events import Envelope, Subject, new_event
 from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority, TaskState
 from taskwire.common.ids import new_id
@@ -138,18 +137,3 @@ def task_event(project: UUID, workspace: UUID, title: str = "t", **changes: Any)
         workspace_id=workspace,
         project_id=project,
     )
-
-
-class Events:
-    """Publishes hand-made events to the test's exchange, in order, on one channel."""
-
-    def __init__(self, amqp: AbstractRobustConnection, exchange: str) -> None:
-        self.amqp, self.exchange = amqp, exchange
-
-    async def publish(self, *events: Envelope) -> None:
-        channel = await self.amqp.channel()
-        exchange = await channel.get_exchange(self.exchange, ensure=False)
-        for event in events:
-            message = aio_pika.Message(encode(event), message_id=str(event.id))
-            await exchange.publish(message, routing_key=event.type)
-        await channel.close()

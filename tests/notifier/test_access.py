@@ -15,7 +15,8 @@ from taskwire.common.events import Subject, new_event
 from taskwire.common.events.projects import MemberState, Role
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import Events, client, task_event, url_of
+from tests.notifier.helpers import client, task_event, url_of
+from tests.support.amqp import EventSender
 from tests.support.stack import post, workspace_and_project
 from tests.support.users import Users
 from tests.support.waiting import eventually
@@ -53,7 +54,7 @@ async def test_the_token_may_come_in_the_authorization_header(
 
 
 async def test_another_workspace_s_rooms_are_refused_and_its_events_never_arrive(
-    notifier: Notifier, users: Users, projects_service: str, events: Events
+    notifier: Notifier, users: Users, projects_service: str, events: EventSender
 ) -> None:
     ada, bob = users("ada"), users("bob")
     ws_a, project_a = await workspace_and_project(projects_service, ada)
@@ -73,7 +74,7 @@ async def test_another_workspace_s_rooms_are_refused_and_its_events_never_arrive
 
 
 async def test_a_removed_member_is_cut_off_at_once(
-    notifier: Notifier, users: Users, projects_service: str, events: Events
+    notifier: Notifier, users: Users, projects_service: str, events: EventSender
 ) -> None:
     ada, bob = users("ada"), users("bob")
     workspace, project = await workspace_and_project(projects_service, ada)

@@ -23,16 +23,8 @@ async def test_a_task_made_through_rest_reaches_the_boards_sockets(
     system: System, users: Users
 ) -> None:
     ada = users("ada")
-    workspace = await system.ok(system.projects, "POST", "/workspaces", ada, {"name": "Acme"})
-    project = await system.ok(
-        system.projects,
-        "POST",
-        f"/workspaces/{workspace['id']}/projects",
-        ada,
-        {"key": "WEB", "name": "Web"},
-    )
-    detail = await system.ok(system.projects, "GET", f"/projects/{project['id']}", ada)
-    done = next(s["id"] for s in detail["statuses"] if s["category"] == "done")
+    workspace, project = await system.workspace_and_project(ada)
+    done = next(s["id"] for s in project["statuses"] if s["category"] == "done")
     board, lobby = f"project:{project['id']}", f"workspace:{workspace['id']}"
     async with connect(system.notifier) as connection:
         feed = Client(connection)

@@ -10,7 +10,8 @@ import pytest
 import redis.asyncio as redis
 
 from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import Events, client, task_event
+from tests.notifier.helpers import client, task_event
+from tests.support.amqp import EventSender
 from tests.support.infra import Infra
 from tests.support.stack import workspace_and_project
 from tests.support.users import Users
@@ -21,7 +22,7 @@ def ids(frames: list[dict[str, Any]]) -> list[str]:
 
 
 async def test_a_room_gets_its_events_in_order_with_gapless_numbers(
-    notifier: Notifier, users: Users, projects_service: str, events: Events
+    notifier: Notifier, users: Users, projects_service: str, events: EventSender
 ) -> None:
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)
@@ -40,7 +41,7 @@ async def test_a_room_gets_its_events_in_order_with_gapless_numbers(
 
 
 async def test_resume_within_history_gets_exactly_what_was_missed(
-    notifier: Notifier, users: Users, projects_service: str, events: Events
+    notifier: Notifier, users: Users, projects_service: str, events: EventSender
 ) -> None:
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)
@@ -69,7 +70,7 @@ def overrides() -> dict[str, Any]:
 
 
 async def test_resume_beyond_history_or_in_another_epoch_is_not_recovered(
-    notifier: Notifier, users: Users, projects_service: str, events: Events, infra: Infra
+    notifier: Notifier, users: Users, projects_service: str, events: EventSender, infra: Infra
 ) -> None:
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)

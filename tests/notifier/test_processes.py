@@ -7,7 +7,8 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import Events, client, task_event
+from tests.notifier.helpers import client, task_event
+from tests.support.amqp import EventSender
 from tests.support.stack import workspace_and_project
 from tests.support.users import Users
 from tests.support.waiting import eventually
@@ -16,7 +17,7 @@ Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 
 
 async def test_a_client_on_one_process_gets_what_another_consumed_in_order(
-    start: Start, users: Users, projects_service: str, events: Events
+    start: Start, users: Users, projects_service: str, events: EventSender
 ) -> None:
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)
@@ -38,7 +39,7 @@ async def test_a_client_on_one_process_gets_what_another_consumed_in_order(
 
 
 async def test_both_processes_consuming_number_each_event_once(
-    start: Start, users: Users, projects_service: str, events: Events
+    start: Start, users: Users, projects_service: str, events: EventSender
 ) -> None:
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)

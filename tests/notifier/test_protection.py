@@ -17,7 +17,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
 from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import Events, client, task_event, url_of
+from tests.notifier.helpers import client, task_event, url_of
+from tests.support.amqp import EventSender
 from tests.support.stack import post, workspace_and_project
 from tests.support.users import Users
 from tests.support.waiting import eventually
@@ -26,7 +27,7 @@ Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 
 
 async def test_a_client_that_stops_reading_is_closed_and_the_others_keep_up(
-    start: Start, users: Users, projects_service: str, events: Events
+    start: Start, users: Users, projects_service: str, events: EventSender
 ) -> None:
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)

@@ -71,25 +71,12 @@ async def dead_letters(
     return found
 
 
-class Publisher:
-    """Publishes hand-made events of other services to the test's exchange."""
+class EventSender:
+    """Publishes hand-made events (or bytes) to a test's exchange, in order, on one channel."""
 
-    def __init__(self, amqp: AbstractRobustConnection, exchange: str, runtime: ServiceRuntime):
-        self.amqp, self.exchange, self.runtime = amqp, exchange, runtime
+    def __init__(self, amqp: AbstractRobustConnection, exchange: str) -> None:
+        self.amqp, self.exchange = amqp, exchange
         self.sent = 0
-
-    async def ready(self, queue: str) -> None:
-        async def consumed() -> bool:
-            channel = await self.amqp.channel()
-            try:
-                declared = await channel.declare_queue(queue, passive=True)
-            except aio_pika.exceptions.ChannelClosed:
-                return False
-            consumers = declared.declaration_result.consumer_count
-            await channel.close()
-            return bool(consumers)
-
-        await eventually(consumed, what="the service's consumer")
 
     async def publish(self, *envelopes: Envelope) -> None:
         """Publish in this order, on one channel, each confirmed."""
@@ -107,6 +94,27 @@ class Publisher:
         exchange = await channel.get_exchange(self.exchange, ensure=False)
         await exchange.publish(aio_pika.Message(body), routing_key=routing_key)
         await channel.close()
+
+
+class Publisher(EventSender):
+    """Publishes hand-made events of other services to a running service's exchange."""
+
+    def __init__(self, amqp: AbstractRobustConnection, exchange: str, runtime: ServiceRuntime):
+        super().__init__(amqp, exchange)
+        self.runtime = runtime
+
+    async def ready(self, queue: str) -> None:
+        async def consumed() -> bool:
+            channel = await self.amqp.channel()
+            try:
+                declared = await channel.declare_queue(queue, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return False
+            consumers = declared.declaration_result.consumer_count
+            await channel.close()
+            return bool(consumers)
+
+        await eventually(consumed, what="the service's consumer")
 
     async def handled(self) -> None:
         """Wait until the service has applied every event sent so far."""

@@ -49,6 +49,15 @@ class System:
         assert response.is_success, response.text
         return response.json() if response.content else None
 
+    async def workspace_and_project(self, owner: User) -> tuple[Any, Any]:
+        """A workspace and its project, made through REST; the project as its GET answers
+        (with its board of statuses)."""
+        workspace = await self.ok(self.projects, "POST", "/workspaces", owner, {"name": "Acme"})
+        path = f"/workspaces/{workspace['id']}/projects"
+        made = await self.ok(self.projects, "POST", path, owner, {"key": "WEB", "name": "Web"})
+        project = await self.ok(self.projects, "GET", f"/projects/{made['id']}", owner)
+        return workspace, project
+
     async def reconcile(self, project_id: str | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
         params = {"project_id": project_id} if project_id else {}
