@@ -144,10 +144,11 @@ async def start_consumer(
         handler: Handler[EventUnitOfWork],
         delivery_limit: int = 3,
         unit_of_work: Callable[[], EventUnitOfWork] | None = None,
+        in_order: bool = False,
     ) -> Consumer[EventUnitOfWork]:
         spec = QueueSpec(f"q{unique}", ("item.*",), delivery_limit=delivery_limit)
         uow = unit_of_work or outbox_db.unit_of_work
-        consumer = Consumer(broker, spec, handler, uow, prefetch=10)
+        consumer = Consumer(broker, spec, handler, uow, prefetch=10, in_order=in_order)
         await consumer.start()
         consumers.append(consumer)
         return consumer

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import orjson
+import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.common.broker import OutgoingMessage
@@ -123,3 +126,24 @@ async def test_stale_and_duplicate_events_change_nothing(
     await eventually(lambda: consumer.handled == 7)
     assert await replica_row(outbox_db.engine, item) == row
     assert row["applied"] == applied
+
+
+@pytest.mark.parametrize("in_order", [False, True])
+async def test_in_order_handles_deliveries_one_at_a_time_in_queue_order(
+    make_broker: BrokerFactory, start_consumer: ConsumerFactory, in_order: bool
+) -> None:
+    """The earlier an event, the longer its handler takes: overlapping handlers finish newest
+    first, so only a consumer that waits its turn applies them in the queue's order."""
+    events = [item_event("item.created", new_id(), 1, f"{n}") for n in range(10)]
+    position = {e.id: n for n, e in enumerate(events)}
+    applied: list[UUID] = []
+
+    async def slow_first(uow: UnitOfWork, event: Envelope) -> None:
+        await asyncio.sleep(0.005 * (10 - position[event.id]))
+        applied.append(event.id)
+
+    broker = make_broker()
+    consumer = await start_consumer(broker, slow_first, in_order=in_order)
+    await broker.publish([outgoing(e) for e in events])
+    await eventually(lambda: consumer.handled == 10, what="all handled")
+    assert (applied == [e.id for e in events]) is in_order, applied

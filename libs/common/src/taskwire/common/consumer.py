@@ -77,6 +77,7 @@ class Consumer(Generic[UowT]):
         unit_of_work: Callable[[], UowT],
         *,
         prefetch: int = 64,
+        in_order: bool = False,
     ) -> None:
         self.broker = broker
         self.spec = spec
@@ -87,6 +88,10 @@ class Consumer(Generic[UowT]):
         self.dead_lettered = 0
         self._channel: AbstractRobustChannel | None = None
         self._tag: ConsumerTag | None = None
+        # aio-pika runs each delivery as its own task, so handlers overlap and may finish out
+        # of order. Handlers idempotent by version don't mind; a feed whose readers see the
+        # order it applies in does. The lock queues deliveries first come, first served.
+        self._in_order = asyncio.Lock() if in_order else None
 
     async def start(self) -> None:
         self._channel = await self.broker.channel(prefetch=self.prefetch)
@@ -101,6 +106,13 @@ class Consumer(Generic[UowT]):
                 await channel.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        if self._in_order is None:
+            await self._consume(message)
+            return
+        async with self._in_order:
+            await self._consume(message)
+
+    async def _consume(self, message: AbstractIncomingMessage) -> None:
         try:
             envelope = decode(message.body)
         except EventDecodeError as exc:

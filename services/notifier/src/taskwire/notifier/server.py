@@ -77,7 +77,12 @@ class Notifier:
         feed = Feed(self.log, self.hub, gatekeeper)
         spec = QueueSpec(s.consumer_queue, BINDINGS, s.consumer_delivery_limit)
         self.consumer = Consumer(
-            self.broker, spec, feed.handle, RedisStep, prefetch=s.consumer_prefetch
+            self.broker,
+            spec,
+            feed.handle,
+            RedisStep,
+            prefetch=s.consumer_prefetch,
+            in_order=True,  # a room's numbering follows the queue's order
         )
         self.verifier = TokenVerifier(s)
         self.sessions: set[Session] = set()
