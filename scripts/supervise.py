@@ -30,6 +30,8 @@ PEERS = {
     "TASKWIRE_AGGREGATOR_TASKS_URL": "tasks",
     "TASKWIRE_NOTIFIER_PROJECTS_URL": "projects",
 }
+# Lines read by a person behind a service's name: text, unless the environment asks for JSON.
+LOG_FORMAT = {"TASKWIRE_LOG_FORMAT": "text"}
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -99,7 +101,7 @@ async def supervise(names: list[str]) -> int:
     for service in services:
         process = service.process = await asyncio.create_subprocess_exec(
             *_command(service.name, bin_dir),
-            env={**os.environ, **peers},
+            env={**LOG_FORMAT, **os.environ, **peers},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops each in turn

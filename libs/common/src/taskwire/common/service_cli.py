@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 
+from taskwire.common.logs import configure_logging
 from taskwire.common.migrate import Migrations, ensure_database
 from taskwire.common.settings import CommonSettings, SettingsT, load_settings
 
@@ -60,6 +61,11 @@ def run_cli(
     settings = load_settings(settings_type)
     if commands and args.command in commands:
         sys.exit(commands[args.command].run(settings, args))
+    if args.command == "migrate":
+        # A one-shot command for a person at a terminal: alembic's steps as bare lines.
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    else:
+        configure_logging(settings)  # a server's logs, migrating included, in its log format
     if args.command in ("migrate", "run"):
         run_migrations(service, migrations, settings.database_url)
     if args.command in ("serve", "run"):
@@ -70,7 +76,6 @@ def run_migrations(service: str, migrations: Migrations, database_url: str) -> N
     """Migrate with progress on stdout; on failure, exit saying what went wrong and what to do."""
     url = make_url(database_url)
     shown = url.render_as_string(hide_password=True)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
     try:
         print(f"{service}: migrating {shown}", flush=True)
@@ -121,4 +126,6 @@ def serve(app: FastAPI, settings: CommonSettings) -> None:
     # collector's generations, it is no longer traversed by every full collection (tens of
     # milliseconds each, every few thousand events under load).
     gc.freeze()
-    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
+    # No log_config and no log_level: uvicorn leaves logging as configure_logging set it, and
+    # its loggers write through the root's handler at the root's level.
+    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_config=None)

@@ -82,7 +82,21 @@ class CommonSettings(BaseSettings):
         SecretStr(DEVELOPMENT_INTERNAL_TOKEN), validation_alias=_global("internal_token")
     )
 
+    # Traces go by OTLP over HTTP to this collector (e.g. http://jaeger:4318); none: not exported.
     otlp_endpoint: str | None = Field(None, validation_alias=_global("otlp_endpoint"))
+    trace_sample_ratio: float = Field(
+        1.0, ge=0.0, le=1.0, validation_alias=_global("trace_sample_ratio")
+    )
+    log_format: Literal["json", "text"] = Field("json", validation_alias=_global("log_format"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_global("log_level")
+    )
+    slow_query_ms: float = Field(100.0, ge=0, validation_alias=_global("slow_query_ms"))
+    # How often the figures not kept per event (outbox backlog, queue depth, dependencies) are
+    # read for /metrics.
+    metrics_sample_seconds: float = Field(
+        5.0, gt=0, le=300, validation_alias=_global("metrics_sample_seconds")
+    )
 
     max_body_bytes: int = Field(1_048_576, ge=1024)
     outbox_poll_seconds: float = Field(5.0, gt=0)

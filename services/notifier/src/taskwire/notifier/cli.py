@@ -11,9 +11,12 @@ import logging
 import resource
 import signal
 
+from taskwire.common.logs import configure_logging
 from taskwire.common.settings import load_settings
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
+
+log = logging.getLogger(__name__)
 
 
 async def serve(settings: NotifierSettings) -> None:
@@ -24,9 +27,9 @@ async def serve(settings: NotifierSettings) -> None:
     notifier = Notifier(settings)
     gc.freeze()  # the import-time heap stays for the process's life (see service_cli.serve)
     async with notifier.running():
-        print(f"notifier: serving ws://{settings.host}:{settings.port}/ws", flush=True)
+        log.info("serving ws://%s:%s/ws", settings.host, settings.port)
         await stop.wait()
-    print("notifier: stopped", flush=True)
+    log.info("stopped")
 
 
 def _allow_many_sockets() -> None:
@@ -47,8 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.parse_args(argv)
     settings = load_settings(NotifierSettings)
     _allow_many_sockets()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("websockets").setLevel(logging.WARNING)  # a line per connection otherwise
+    configure_logging(settings)
     with contextlib.suppress(ImportError):
         import uvloop
 
