@@ -95,19 +95,24 @@ async def projects_service(
 
 
 @pytest.fixture
-async def system(
-    infra: Infra,
-    projects_template: str,
-    tasks_template: str,
-    aggregator_template: str,
-    amqp: AbstractRobustConnection,
-    exchange_names: tuple[str, str],
-) -> AsyncIterator[System]:
-    """The projects, tasks, aggregator and notifier services together on the test's exchanges."""
-    templates = {
+def templates(
+    projects_template: str, tasks_template: str, aggregator_template: str
+) -> dict[str, str]:
+    """Each service's migrated template database, by service."""
+    return {
         "projects": projects_template,
         "tasks": tasks_template,
         "aggregator": aggregator_template,
     }
+
+
+@pytest.fixture
+async def system(
+    infra: Infra,
+    templates: dict[str, str],
+    amqp: AbstractRobustConnection,
+    exchange_names: tuple[str, str],
+) -> AsyncIterator[System]:
+    """The projects, tasks, aggregator and notifier services together on the test's exchanges."""
     async with running_system(infra, templates, amqp, exchange_names) as found:
         yield found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 from aio_pika.abc import AbstractRobustConnection
@@ -20,7 +20,7 @@ from tests.support.factories import BrokerFactory
 from tests.support.infra import Infra
 from tests.support.outbox_db import OutboxDb, create_outbox_db
 from tests.support.replica import create_replica
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, proxied_url
 
 ConsumerFactory = Callable[..., Any]
 
@@ -51,13 +51,6 @@ async def make_proxy(infra: Infra) -> AsyncIterator[Callable[[], Any]]:
     finally:
         for proxy in proxies:
             await proxy.cut()
-
-
-def proxied_url(amqp_url: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(amqp_url)
-    credentials = parts.netloc.rpartition("@")[0]
-    netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @pytest.fixture

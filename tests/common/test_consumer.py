@@ -50,6 +50,11 @@ async def test_a_failed_attempt_commits_nothing_and_the_event_is_retried(
     assert calls.count(event.id) == 3
     assert await replica_count(outbox_db.engine) == 1  # the two failed attempts left nothing
     assert consumer.dead_lettered == 0
+    failures = {"queue": consumer.spec.name, "outcome": "failed"}
+    assert (
+        consumer.metrics.registry.get_sample_value("taskwire_consumer_messages_total", failures)
+        == 2
+    )
 
 
 async def test_unreadable_messages_are_dead_lettered_and_the_next_one_handled(
@@ -72,6 +77,10 @@ async def test_unreadable_messages_are_dead_lettered_and_the_next_one_handled(
         ]
     )
     await eventually(lambda: consumer.handled == 1 and consumer.dead_lettered == 2)
+    registry = consumer.metrics.registry
+    for outcome, expected in (("processed", 1), ("dead_lettered", 2), ("failed", 0)):
+        labels = {"queue": f"q{unique}", "outcome": outcome}
+        assert registry.get_sample_value("taskwire_consumer_messages_total", labels) == expected
     dead = await dead_letters(amqp, f"q{unique}", 2)
     reasons = {m.message_id: str(m.headers[REASON_HEADER]) for m in dead}
     assert "not a valid event envelope" in reasons["garbage"]

@@ -12,7 +12,7 @@ from taskwire.common.db import UnitOfWork, asyncpg_dsn, create_engine
 from taskwire.common.events import decode
 from taskwire.common.ids import new_id
 from taskwire.common.settings import CommonSettings
-from taskwire.common.telemetry import context_from, setup_tracing, trace_headers
+from taskwire.common.telemetry import Telemetry, context_from, trace_headers
 from tests.support.outbox_db import OutboxDb, item_event
 
 
@@ -103,8 +103,8 @@ async def test_after_commit_hooks_run_only_for_the_block_that_committed(
 
 
 async def test_the_outbox_row_keeps_the_trace_of_the_request(outbox_db: OutboxDb) -> None:
-    setup_tracing("tests")
-    with trace.get_tracer("tests").start_as_current_span("request") as span:
+    tracer = Telemetry.create("tests", None).tracer
+    with tracer.start_as_current_span("request") as span:
         await outbox_db.save_item("traced")
         trace_id = format(span.get_span_context().trace_id, "032x")
     [row] = await outbox_db.outbox_rows()
@@ -129,8 +129,8 @@ async def test_the_engine_names_its_sessions_and_bounds_statements(empty_databas
 
 
 def test_trace_context_survives_the_trip_through_headers() -> None:
-    setup_tracing("tests")
-    with trace.get_tracer("tests").start_as_current_span("request") as span:
+    tracer = Telemetry.create("tests", None).tracer
+    with tracer.start_as_current_span("request") as span:
         headers = trace_headers()
     restored = trace.get_current_span(context_from(headers)).get_span_context()
     assert restored.trace_id == span.get_span_context().trace_id

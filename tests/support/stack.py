@@ -14,6 +14,7 @@ from aio_pika.abc import AbstractRobustConnection
 from fastapi import FastAPI
 
 from taskwire.common.settings import CommonSettings, SettingsT
+from taskwire.common.telemetry import Telemetry
 from tests.support.infra import Infra
 from tests.support.service import cloned_database, serving
 from tests.support.users import User
@@ -22,13 +23,19 @@ Builder = Callable[[dict[str, Any]], tuple[CommonSettings, FastAPI]]
 
 
 def builder(
-    settings_type: type[SettingsT], create_app: Callable[[SettingsT], FastAPI], **extra: Any
+    settings_type: type[SettingsT],
+    create_app: Callable[..., FastAPI],
+    telemetry: Telemetry | None = None,
+    **extra: Any,
 ) -> Builder:
-    """Settings of `settings_type` from the common options and `extra`, and the app on them."""
+    """Settings of `settings_type` from the common options and `extra`, and the app on them
+    (with this telemetry rather than the one its settings describe, when given)."""
 
     def build(options: dict[str, Any]) -> tuple[CommonSettings, FastAPI]:
-        settings = settings_type(**options, **extra)
-        return settings, create_app(settings)
+        settings = settings_type(**{**options, **extra})
+        if telemetry is None:
+            return settings, create_app(settings)
+        return settings, create_app(settings, telemetry=telemetry)
 
     return build
 

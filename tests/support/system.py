@@ -5,7 +5,7 @@ so events flow between them as in production."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from taskwire.aggregator.app import create_app as create_aggregator_app
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.settings import DEVELOPMENT_INTERNAL_TOKEN, CommonSettings
+from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.app import create_app as create_projects_app
 from taskwire.projects.settings import ProjectsSettings
@@ -39,10 +40,16 @@ class System:
     notifier: str  # its /ws URL
 
     async def call(
-        self, service: str, method: str, path: str, user: User, body: Any = None
+        self,
+        service: str,
+        method: str,
+        path: str,
+        user: User,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         async with httpx.AsyncClient(base_url=service, headers=user.auth) as http:
-            return await http.request(method, f"/api/v1{path}", json=body)
+            return await http.request(method, f"/api/v1{path}", json=body, headers=headers)
 
     async def ok(self, service: str, method: str, path: str, user: User, body: Any = None) -> Any:
         response = await self.call(service, method, path, user, body)
@@ -91,8 +98,13 @@ async def running_system(
     templates: dict[str, str],
     amqp: AbstractRobustConnection,
     exchanges: tuple[str, str],
+    telemetry: Callable[[str], Telemetry] | None = None,
 ) -> AsyncIterator[System]:
+    """`telemetry(service)`, when given, is each service's (spans kept for the test, say)."""
     made: dict[str, CommonSettings] = {}
+
+    def of(name: str) -> Telemetry | None:
+        return telemetry(name) if telemetry is not None else None
 
     def up(name: str, build: Builder) -> Any:
         def recorded(options: dict[str, Any]) -> tuple[CommonSettings, FastAPI]:
@@ -104,10 +116,13 @@ async def running_system(
 
     async with contextlib.AsyncExitStack() as stack:
         projects = await stack.enter_async_context(
-            up("projects", builder(ProjectsSettings, create_projects_app))
+            up("projects", builder(ProjectsSettings, create_projects_app, of("projects")))
         )
         tasks = await stack.enter_async_context(
-            up("tasks", builder(TasksSettings, create_tasks_app, projects_url=projects))
+            up(
+                "tasks",
+                builder(TasksSettings, create_tasks_app, of("tasks"), projects_url=projects),
+            )
         )
         aggregator = await stack.enter_async_context(
             up(
@@ -115,6 +130,7 @@ async def running_system(
                 builder(
                     AggregatorSettings,
                     create_aggregator_app,
+                    of("aggregator"),
                     projects_url=projects,
                     tasks_url=tasks,
                     consumer_prefetch=64,
@@ -132,5 +148,5 @@ async def running_system(
             projects_url=projects,
             port=free_port(),
         )
-        notifier = await stack.enter_async_context(running_notifier(settings, amqp))
+        notifier = await stack.enter_async_context(running_notifier(settings, amqp, of("notifier")))
         yield System(projects, tasks, aggregator, made["aggregator"].database_url, url_of(notifier))

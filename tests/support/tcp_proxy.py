@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -85,3 +86,11 @@ class TcpProxy:
             with contextlib.suppress(Exception):
                 dst.transport.abort()
             self._writers.discard(dst)
+
+
+def proxied_url(amqp_url: str, proxy: TcpProxy) -> str:
+    """`amqp_url` through `proxy`, credentials kept."""
+    parts = urlsplit(amqp_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=netloc))

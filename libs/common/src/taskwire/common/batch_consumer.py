@@ -20,14 +20,20 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from aio_pika.abc import AbstractIncomingMessage
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span, Tracer, set_span_in_context
 
 from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.consumer import Consumer, Transaction, retrying, settle
+from taskwire.common.consumer import Consumer, Transaction, failed, retrying, settle
 from taskwire.common.events import Envelope, EventDecodeError
+from taskwire.common.messaging_spans import processing_span
+from taskwire.common.metrics import ServiceMetrics
+from taskwire.common.telemetry import context_from
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +57,20 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
         unit_of_work: Callable[[], UowT],
         *,
         prefetch: int = 256,
+        tracer: Tracer | None = None,
+        metrics: ServiceMetrics | None = None,
+        span_per_message: bool = False,
     ) -> None:
-        super().__init__(broker, spec, self._one, unit_of_work, prefetch=prefetch)
+        super().__init__(
+            broker,
+            spec,
+            self._one,
+            unit_of_work,
+            prefetch=prefetch,
+            tracer=tracer,
+            metrics=metrics,
+        )
+        self.span_per_message = span_per_message
         self.parse = parse
         self.batch_handler = handler
         self.batches = 0
@@ -99,9 +117,18 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
                 if not await self._dead_letter_only(message, str(exc)):
                     await settle(batch[-1].nack(multiple=True, requeue=True))
                     return
+        started = time.perf_counter()
+        spans = self._spans([message for message, _ in parsed])
+        # The batch runs in its last message's trace: the events it writes (one per project
+        # per batch) continue the trace of the last change they sum up.
+        last = set_span_in_context(spans[-1]) if spans else context_from(batch[-1].headers)
+        token = otel_context.attach(last)
         try:
             await retrying(lambda: self._apply_batch([item for _, item in parsed]), self.spec)
         except Exception as exc:
+            for span in spans:
+                failed(span, exc)
+                span.end()
             log.warning(
                 "a batch of %d from %s failed (%s); applying its messages one by one",
                 len(parsed),
@@ -110,9 +137,22 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
             )
             await self._one_by_one(batch, parsed)
             return
+        finally:
+            otel_context.detach(token)
+        for span in spans:
+            span.end()
+        self.observe([message for message, _ in parsed], started)
         self.batches += 1
         self.handled += len(parsed)
         await self._settle_batch(batch[-1])
+
+    def _spans(self, messages: list[AbstractIncomingMessage]) -> list[Span]:
+        """One processing span per message, when spans are exported: each continues its own
+        event's trace. Unexported, they would cost more than the rest of the message's work."""
+        if not self.span_per_message:
+            return []
+        exchange, queue = self.broker.exchange_name, self.spec.name
+        return [processing_span(self.tracer, exchange, queue, message) for message in messages]
 
     async def _apply_batch(self, items: list[ItemT]) -> None:
         if not items:

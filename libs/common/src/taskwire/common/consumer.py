@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -23,11 +24,14 @@ from typing import Generic, Protocol, Self, TypeVar
 import asyncpg
 import redis.exceptions
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, ConsumerTag
+from opentelemetry.trace import NoOpTracer, Span, Status, StatusCode, Tracer
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.events import Envelope, EventDecodeError, decode
+from taskwire.common.messaging_spans import processing
+from taskwire.common.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,9 @@ UowT = TypeVar("UowT", bound=Transaction)
 Handler = Callable[[UowT, Envelope], Awaitable[None]]
 
 REASON_HEADER = "x-taskwire-reason"
+# When the event was committed to its producer's outbox (ms since the epoch), set by the relay:
+# a consumer's lag is how long ago that was.
+COMMITTED_AT_HEADER = "x-taskwire-committed-at"
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -78,6 +85,8 @@ class Consumer(Generic[UowT]):
         *,
         prefetch: int = 64,
         in_order: bool = False,
+        tracer: Tracer | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.broker = broker
         self.spec = spec
@@ -86,6 +95,14 @@ class Consumer(Generic[UowT]):
         self.prefetch = prefetch
         self.handled = 0
         self.dead_lettered = 0
+        self.tracer = tracer or NoOpTracer()
+        self.metrics = metrics or ServiceMetrics()
+        queue, m = spec.name, self.metrics
+        self._processed = m.consumer_messages.labels(queue, "processed")
+        self._failed_count = m.consumer_messages.labels(queue, "failed")
+        self._dead_lettered_count = m.consumer_messages.labels(queue, "dead_lettered")
+        self._duration = m.consumer_duration.labels(queue)
+        self._age = m.consumer_event_age.labels(queue)
         self._channel: AbstractRobustChannel | None = None
         self._tag: ConsumerTag | None = None
         # aio-pika runs each delivery as its own task, so handlers overlap and may finish out
@@ -118,13 +135,27 @@ class Consumer(Generic[UowT]):
         except EventDecodeError as exc:
             await self._dead_letter(message, str(exc))
             return
-        try:
-            await retrying(lambda: self._apply(envelope), self.spec)
-        except Exception as exc:
-            await self._failed(message, exc)
-            return
+        started = time.perf_counter()
+        with processing(self.tracer, self.broker.exchange_name, self.spec.name, message) as span:
+            try:
+                await retrying(lambda: self._apply(envelope), self.spec)
+            except Exception as exc:
+                failed(span, exc)
+                await self._failed(message, exc)
+                return
+        self.observe([message], started)
         self.handled += 1
         await settle(message.ack())
+
+    def observe(self, messages: list[AbstractIncomingMessage], started: float) -> None:
+        """Count `messages` as processed: their time (a batch's, for a batch) and their lag."""
+        self._duration.observe(time.perf_counter() - started)
+        self._processed.inc(len(messages))
+        now_ms = time.time() * 1000
+        for message in messages:
+            committed = (message.headers or {}).get(COMMITTED_AT_HEADER)
+            if isinstance(committed, int | float):
+                self._age.observe(max(now_ms - committed, 0.0) / 1000)
 
     async def _apply(self, envelope: Envelope) -> None:
         async with self.unit_of_work() as uow:
@@ -152,6 +183,7 @@ class Consumer(Generic[UowT]):
             self.spec.delivery_limit,
             reason,
         )
+        self._failed_count.inc()
         # A short pause keeps a failing message from spinning hot through the queue.
         await asyncio.sleep(min(0.05 * 2**attempts, 2.0))
         await settle(message.nack(requeue=True))
@@ -185,8 +217,14 @@ class Consumer(Generic[UowT]):
             log.exception("could not dead-letter a message from %s; requeueing it", self.spec.name)
             return False
         self.dead_lettered += 1
+        self._dead_lettered_count.inc()
         log.error("dead-lettered a message from %s: %s", self.spec.name, reason)
         return True
+
+
+def failed(span: Span, exc: BaseException) -> None:
+    span.record_exception(exc)
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
 
 
 def _delivery_count(message: AbstractIncomingMessage) -> int:

@@ -17,8 +17,12 @@ from typing import Any
 
 import asyncpg
 import orjson
+from opentelemetry.trace import NoOpTracer, Span, Status, StatusCode, Tracer
 
 from taskwire.common.broker import CONNECTION_ERRORS, Broker, OutgoingMessage, Unroutable
+from taskwire.common.consumer import COMMITTED_AT_HEADER
+from taskwire.common.messaging_spans import publish_span
+from taskwire.common.metrics import ServiceMetrics
 from taskwire.common.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -48,10 +52,20 @@ class BrokerUnavailable(Exception):
 
 
 class OutboxRelay:
-    def __init__(self, config: RelayConfig, broker: Broker, wakeup: asyncio.Event | None = None):
+    def __init__(
+        self,
+        config: RelayConfig,
+        broker: Broker,
+        wakeup: asyncio.Event | None = None,
+        *,
+        tracer: Tracer | None = None,
+        metrics: ServiceMetrics | None = None,
+    ):
         self.config = config
         self.broker = broker
         self.wakeup = wakeup or asyncio.Event()
+        self.tracer = tracer or NoOpTracer()
+        self.metrics = metrics or ServiceMetrics()
         self.is_leader = False
         self.published = 0
         self._unroutable_warned: dict[str, float] = {}
@@ -135,7 +149,9 @@ class OutboxRelay:
 
     async def _relay_batch(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(
-            f"""SELECT seq, id, routing_key, payload, headers, attempts FROM {self._t}
+            f"""SELECT seq, id, routing_key, payload, headers, attempts,
+                       (extract(epoch FROM created_at) * 1000)::bigint AS committed_ms
+                FROM {self._t}
                 WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                 ORDER BY seq LIMIT $1""",
             self.config.batch_size,
@@ -143,19 +159,26 @@ class OutboxRelay:
         if not rows:
             return 0
         await self._wait_for_broker()
-        messages = [
-            OutgoingMessage(
-                routing_key=row["routing_key"],
-                body=row["payload"],
-                message_id=str(row["id"]),
-                headers=orjson.loads(row["headers"]),
+        spans, messages = [], []
+        for row in rows:
+            span, headers = publish_span(
+                self.tracer,
+                self.broker.exchange_name,
+                row["routing_key"],
+                str(row["id"]),
+                orjson.loads(row["headers"]),
             )
-            for row in rows
-        ]
+            headers[COMMITTED_AT_HEADER] = row["committed_ms"]
+            spans.append(span)
+            messages.append(
+                OutgoingMessage(row["routing_key"], row["payload"], str(row["id"]), headers)
+            )
         try:
             outcomes = await self.broker.publish(messages)
         except CONNECTION_ERRORS as exc:
+            _end(spans, [exc] * len(spans))
             raise BrokerUnavailable(repr(exc)) from exc
+        _end(spans, outcomes)
         confirmed = [row["seq"] for row, err in zip(rows, outcomes, strict=True) if err is None]
         if confirmed:
             await conn.execute(
@@ -168,6 +191,11 @@ class OutboxRelay:
         ]
         if returned:
             await self._defer(conn, returned)
+        for row, err in zip(rows, outcomes, strict=True):
+            if err is None:
+                self.metrics.events_published.labels(row["routing_key"]).inc()
+            elif isinstance(err, Unroutable):
+                self.metrics.events_returned.labels(row["routing_key"]).inc()
         failed = [err for err in outcomes if err is not None and not isinstance(err, Unroutable)]
         if failed:
             # Left as they are, not deferred: a delay would let events committed after them
@@ -216,6 +244,13 @@ class OutboxRelay:
         )
         if deleted != "DELETE 0":
             log.info("outbox cleanup: %s", deleted)
+
+
+def _end(spans: list[Span], outcomes: list[BaseException | None]) -> None:
+    for span, err in zip(spans, outcomes, strict=True):
+        if err is not None:
+            span.set_status(Status(StatusCode.ERROR, f"{type(err).__name__}: {err}"))
+        span.end()
 
 
 class _Backoff:

@@ -23,12 +23,16 @@ from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.consumer import Consumer, Handler
 from taskwire.common.db import asyncpg_dsn, create_engine
 from taskwire.common.errors import BodySizeLimit, install_problem_handlers
-from taskwire.common.health import broker_check, database_check
+from taskwire.common.health import ReadinessCheck, broker_check, database_check
 from taskwire.common.health import router as health_router
+from taskwire.common.http_metrics import RequestMetrics
+from taskwire.common.http_metrics import router as metrics_router
 from taskwire.common.outbox import EventUnitOfWork, Outbox
+from taskwire.common.querylog import watch_statements
 from taskwire.common.relay import OutboxRelay, RelayConfig
+from taskwire.common.sampling import Sampler
 from taskwire.common.settings import CommonSettings
-from taskwire.common.telemetry import setup_tracing
+from taskwire.common.telemetry import Telemetry, trace_database
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +62,18 @@ class ServiceRuntime:
     outbox_table: Table
     subscriptions: list[Subscription | BatchSubscription] = field(default_factory=list)
     run_relay: bool = True
+    telemetry: Telemetry | None = None
 
     def __post_init__(self) -> None:
-        setup_tracing(self.settings.service_name, record=self.settings.otlp_endpoint is not None)
+        telemetry = self.telemetry or Telemetry.from_settings(self.settings)
+        self.telemetry = telemetry
+        self.metrics = telemetry.metrics
         self.engine = create_engine(self.settings)
+        if telemetry.exporting:
+            trace_database(self.engine, telemetry)
+        watch_statements(
+            self.engine, slow_ms=self.settings.slow_query_ms, on_slow=self.metrics.slow_queries.inc
+        )
         self.outbox = Outbox(self.outbox_table)
         self.broker = Broker(
             self.settings.amqp_url,
@@ -82,12 +94,28 @@ class ServiceRuntime:
             ),
             self.broker,
             wakeup=self.outbox.committed,
+            tracer=telemetry.tracer,
+            metrics=self.metrics,
         )
         self.consumers = [self._consumer(sub) for sub in self.subscriptions]
+        self.readiness_checks: dict[str, ReadinessCheck] = {
+            "database": database_check(self.engine),
+            "broker": broker_check(self.broker),
+        }
+        self.sampler = Sampler(
+            self.metrics,
+            self.readiness_checks,
+            engine=self.engine,
+            outbox=self.outbox_table,
+            broker=self.broker,
+            queues=tuple(sub.queue for sub in self.subscriptions),
+            every_seconds=self.settings.metrics_sample_seconds,
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def _consumer(self, sub: Subscription | BatchSubscription) -> Consumer[EventUnitOfWork]:
-        s = self.settings
+        s, telemetry = self.settings, self.telemetry
+        assert telemetry is not None
         spec = QueueSpec(sub.queue, sub.bindings, s.consumer_delivery_limit)
         if isinstance(sub, BatchSubscription):
             return BatchConsumer(
@@ -97,9 +125,18 @@ class ServiceRuntime:
                 sub.handler,
                 self.unit_of_work,
                 prefetch=s.consumer_prefetch,
+                tracer=telemetry.tracer,
+                metrics=self.metrics,
+                span_per_message=telemetry.exporting,
             )
         return Consumer(
-            self.broker, spec, sub.handler, self.unit_of_work, prefetch=s.consumer_prefetch
+            self.broker,
+            spec,
+            sub.handler,
+            self.unit_of_work,
+            prefetch=s.consumer_prefetch,
+            tracer=telemetry.tracer,
+            metrics=self.metrics,
         )
 
     def unit_of_work(self) -> EventUnitOfWork:
@@ -109,6 +146,7 @@ class ServiceRuntime:
         self.spawn(self._connect_and_consume(), "broker")
         if self.run_relay:
             self.spawn(self.relay.run(), "relay")
+        self.spawn(self.sampler.run(), "sampler")
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -118,6 +156,9 @@ class ServiceRuntime:
             await consumer.stop()
         await self.broker.close()
         await self.engine.dispose()
+        if self.telemetry is not None and self.telemetry.exporting:
+            # Off the loop: it waits for the exporter to send what is still buffered.
+            await asyncio.to_thread(self.telemetry.shutdown)
 
     async def _connect_and_consume(self) -> None:
         await self.broker.connect()
@@ -141,23 +182,32 @@ class ServiceRuntime:
         )
 
     def http_telemetry(self) -> TelemetryConfig:
-        """FastAPI's own request spans only when they will be exported: unexported, they still
-        cost several spans' worth of work per request. Its metrics and logs stay off."""
-        exporting = self.settings.otlp_endpoint is not None
-        return {"tracing": exporting, "operation_spans": exporting, "metrics": False, "logs": False}
+        """FastAPI's own request spans (the HTTP server spans, continuing a caller's
+        `traceparent`) only when they will be exported: unexported, they still cost several
+        spans' worth of work per request. Its metrics and logs stay off: /metrics and the
+        JSON logs are ours."""
+        assert self.telemetry is not None
+        exporting = self.telemetry.exporting
+        return {
+            "tracer_provider": self.telemetry.tracer_provider,
+            "tracing": exporting,
+            "operation_spans": False,
+            "metrics": False,
+            "logs": False,
+        }
 
     def install(self, app: FastAPI) -> None:
-        """Wire the shared HTTP pieces: problem+json errors, body limit, health, auth."""
+        """Wire the shared HTTP pieces: problem+json errors, body limit, health, metrics, auth."""
         install_problem_handlers(app)
         app.add_middleware(BodySizeLimit, max_bytes=self.settings.max_body_bytes)
+        app.add_middleware(RequestMetrics, metrics=self.metrics)
         app.include_router(health_router)
+        app.include_router(metrics_router)
         app.state.runtime = self
+        app.state.metrics = self.metrics
         app.state.token_verifier = TokenVerifier(self.settings)
         app.state.internal_token = self.settings.internal_token.get_secret_value().encode()
-        app.state.readiness_checks = {
-            "database": database_check(self.engine),
-            "broker": broker_check(self.broker),
-        }
+        app.state.readiness_checks = self.readiness_checks
 
     def lifespan(self) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
         @contextlib.asynccontextmanager

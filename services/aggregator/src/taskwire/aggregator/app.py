@@ -14,12 +14,14 @@ from taskwire.aggregator.access import ProjectReaders
 from taskwire.aggregator.api import internal, render, router
 from taskwire.aggregator.cache import BestEffortRedis, CountsCache
 from taskwire.aggregator.handlers import BINDINGS, Counter, parse
+from taskwire.aggregator.metrics import AggregatorMetrics
 from taskwire.aggregator.reconcile import Drift, reconcile
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.aggregator.snapshot import TaskSnapshot
 from taskwire.common.runtime import BatchSubscription, ServiceRuntime
 from taskwire.common.service_client import ServiceClient
 from taskwire.common.settings import load_settings
+from taskwire.common.telemetry import Telemetry
 
 
 def task_snapshot(settings: AggregatorSettings) -> tuple[TaskSnapshot, ServiceClient]:
@@ -33,14 +35,19 @@ def task_snapshot(settings: AggregatorSettings) -> tuple[TaskSnapshot, ServiceCl
     return TaskSnapshot(tasks, token, settings.reconcile_page_size), tasks
 
 
-def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
+def create_app(
+    settings: AggregatorSettings | None = None, *, telemetry: Telemetry | None = None
+) -> FastAPI:
     settings = settings or load_settings(AggregatorSettings)
+    telemetry = telemetry or Telemetry.from_settings(settings)
+    metrics = AggregatorMetrics(telemetry.metrics)
     redis = BestEffortRedis(settings.redis_url)
     cache = CountsCache(redis, settings.redis_key_prefix, settings.counts_cache_seconds)
-    counter = Counter(cache)
+    counter = Counter(cache, metrics)
     runtime = ServiceRuntime(
         settings,
         outbox_table=tables.outbox,
+        telemetry=telemetry,
         subscriptions=[BatchSubscription(settings.consumer_queue, BINDINGS, parse, counter.count)],
     )
     projects = ServiceClient(
@@ -52,7 +59,9 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
     snapshot, tasks = task_snapshot(settings)
 
     async def reconcile_now(project_id: UUID | None) -> Drift:
-        return await reconcile(runtime.engine, runtime.unit_of_work, counter, snapshot, project_id)
+        drift = await reconcile(runtime.engine, runtime.unit_of_work, counter, snapshot, project_id)
+        metrics.reconciled(drift)
+        return drift
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from taskwire.aggregator.cache import CountsCache
 from taskwire.aggregator.counting import Change, apply_facts, progress_events
 from taskwire.aggregator.domain import TaskFacts
+from taskwire.aggregator.metrics import AggregatorMetrics
 from taskwire.common.events import EventDecodeError, decode
 from taskwire.common.events.envelope import SCHEMA_VERSION
 from taskwire.common.events.projects import Category
@@ -93,13 +94,19 @@ def _why_not(body: bytes) -> EventDecodeError:
 class Counter:
     """Applies batches of task events and records what changed: its events and its cache."""
 
-    def __init__(self, cache: CountsCache | None = None) -> None:
+    def __init__(
+        self, cache: CountsCache | None = None, metrics: AggregatorMetrics | None = None
+    ) -> None:
         self.cache = cache
+        self.metrics = metrics
 
     async def count(self, uow: EventUnitOfWork, batch: list[Observed]) -> None:
         workspaces: dict[UUID, UUID | None] = {o.facts.project_id: o.workspace_id for o in batch}
         changes = await apply_facts(uow.connection, [o.facts for o in batch], workspaces)
         self.record(uow, changes)
+        if self.metrics is not None:
+            metrics, size = self.metrics, len(batch)
+            uow.after_commit(lambda: metrics.applied(size))
 
     def record(self, uow: EventUnitOfWork, changes: list[Change]) -> None:
         """The changes' events go out with the transaction; the cache learns of them after it."""

@@ -6,16 +6,20 @@ from fastapi import FastAPI
 
 from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.settings import load_settings
+from taskwire.common.telemetry import Telemetry
 from taskwire.projects import handlers, tables
 from taskwire.projects.api import router
 from taskwire.projects.settings import ProjectsSettings
 
 
-def create_app(settings: ProjectsSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ProjectsSettings | None = None, *, telemetry: Telemetry | None = None
+) -> FastAPI:
     settings = settings or load_settings(ProjectsSettings)
     runtime = ServiceRuntime(
         settings,
         outbox_table=tables.outbox,
+        telemetry=telemetry,
         subscriptions=[
             Subscription(
                 queue=settings.consumer_queue,

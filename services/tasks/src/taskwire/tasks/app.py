@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.settings import load_settings
+from taskwire.common.telemetry import Telemetry
 from taskwire.tasks import tables
 from taskwire.tasks.api import router
 from taskwire.tasks.api.internal import router as internal_router
@@ -21,13 +22,19 @@ from taskwire.tasks.replica import BINDINGS, Replica
 from taskwire.tasks.settings import TasksSettings
 
 
-def create_app(settings: TasksSettings | None = None, *, run_relay: bool = True) -> FastAPI:
+def create_app(
+    settings: TasksSettings | None = None,
+    *,
+    run_relay: bool = True,
+    telemetry: Telemetry | None = None,
+) -> FastAPI:
     """`run_relay=False` leaves publishing to another process (a test counting statements)."""
     settings = settings or load_settings(TasksSettings)
     replica = Replica()
     runtime = ServiceRuntime(
         settings,
         outbox_table=tables.outbox,
+        telemetry=telemetry,
         subscriptions=[
             Subscription(queue=settings.consumer_queue, bindings=BINDINGS, handler=replica.handle)
         ],
