@@ -19,6 +19,7 @@ from taskwire.common.events import Envelope, Subject, new_event
 from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority, TaskState
 from taskwire.common.ids import new_id
+from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
 from tests.support.users import User
@@ -27,9 +28,9 @@ from tests.support.waiting import eventually
 
 @contextlib.asynccontextmanager
 async def running_notifier(
-    settings: NotifierSettings, amqp: AbstractRobustConnection
+    settings: NotifierSettings, amqp: AbstractRobustConnection, telemetry: Telemetry | None = None
 ) -> AsyncIterator[Notifier]:
-    notifier = Notifier(settings)
+    notifier = Notifier(settings, telemetry)
     try:
         async with notifier.running():
             await eventually(lambda: notifier.consumer._tag is not None, what="consuming")
@@ -53,9 +54,18 @@ async def forget_keys(url: str, prefix: str) -> None:
 
 
 def url_of(notifier: Notifier) -> str:
+    return f"ws://{address_of(notifier)}/ws"
+
+
+def http_of(notifier: Notifier) -> str:
+    """The base URL of the notifier's HTTP routes (/livez, /readyz, /metrics)."""
+    return f"http://{address_of(notifier)}"
+
+
+def address_of(notifier: Notifier) -> str:
     assert notifier.server is not None
     port = next(iter(notifier.server.sockets)).getsockname()[1]
-    return f"ws://127.0.0.1:{port}/ws"
+    return f"127.0.0.1:{port}"
 
 
 class Client:

@@ -8,6 +8,8 @@ import logging
 from types import TracebackType
 from typing import Final, Self
 
+from opentelemetry.trace import format_trace_id, get_current_span
+
 from taskwire.common.events import Envelope, encode
 from taskwire.common.events.projects import MEMBER_ADDED, MEMBER_REMOVED
 from taskwire.notifier.access import Gatekeeper
@@ -47,6 +49,7 @@ class Feed:
 
     async def handle(self, _: RedisStep, event: Envelope) -> None:
         body = encode(event)
+        trace_id = _current_trace_id()
         workspace = event.workspace_id
         for room in rooms_of(event):
             if (
@@ -55,10 +58,17 @@ class Feed:
                 and await self._gatekeeper.has_left(workspace, room.id)
             ):
                 continue  # no longer theirs to see, assigned or not
-            await self._log.publish(str(room), str(event.id), body)
+            await self._log.publish(str(room), str(event.id), body, trace_id)
         if event.type == MEMBER_REMOVED and workspace is not None:
             user_id = event.subject.id
             await self._gatekeeper.removed(workspace, user_id)
             await self._hub.revoke(workspace, user_id)
         elif event.type == MEMBER_ADDED and workspace is not None:
             await self._gatekeeper.added(workspace, event.subject.id)
+
+
+def _current_trace_id() -> str | None:
+    """The trace of the event being handled: the consumer's processing span, which continues the
+    message's `traceparent`, is current while the handler runs."""
+    span = get_current_span().get_span_context()
+    return format_trace_id(span.trace_id) if span.is_valid else None

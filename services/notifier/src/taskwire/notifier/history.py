@@ -18,7 +18,8 @@ from typing import Final
 import redis.asyncio as redis
 
 # KEYS: seq, epoch, stream, seen. ARGV: room, event json, max length, age s, new epoch,
-# seen ttl s, channel, now ms. Returns the sequence number, or 0 for an event seen before.
+# seen ttl s, channel, now ms, trace id (32 hex digits, or empty: none). Returns the sequence
+# number, or 0 for an event seen before.
 _PUBLISH: Final = """
 if not redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[6]) then return 0 end
 local epoch = redis.call('GET', KEYS[2])
@@ -27,8 +28,10 @@ if not epoch then
   redis.call('DEL', KEYS[1], KEYS[3])
 end
 local seq = redis.call('INCR', KEYS[1])
+local trace = 'null'
+if ARGV[9] ~= '' then trace = '"' .. ARGV[9] .. '"' end
 local frame = '{"op":"event","room":"' .. ARGV[1] .. '","seq":' .. seq ..
-  ',"epoch":"' .. epoch .. '","event":' .. ARGV[2] .. '}'
+  ',"epoch":"' .. epoch .. '","trace_id":' .. trace .. ',"event":' .. ARGV[2] .. '}'
 redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[8], 'f', frame)
 local keep = tonumber(ARGV[4]) * 24
 redis.call('SET', KEYS[2], epoch, 'EX', keep)
@@ -94,8 +97,11 @@ class RoomLog:
         base = self._prefix + room
         return [f"{base}:seq", f"{base}:epoch", f"{base}:log"]
 
-    async def publish(self, room: str, event_id: str, event: bytes) -> int:
-        """Number the event in the room, keep it, publish it; 0 if it was numbered before."""
+    async def publish(
+        self, room: str, event_id: str, event: bytes, trace_id: str | None = None
+    ) -> int:
+        """Number the event in the room, keep it, publish it; 0 if it was numbered before.
+        The frame names the event's trace (`trace_id`), kept with it for resumes too."""
         keys = [*self._keys(room), f"{self._seen}{room}:{event_id}"]
         args: list[str | bytes | int] = [
             room,
@@ -106,6 +112,7 @@ class RoomLog:
             self._seconds,
             self.channel,
             int(time.time() * 1000),
+            trace_id or "",
         ]
         seq: int = await self._publish(keys=keys, args=args)
         return seq

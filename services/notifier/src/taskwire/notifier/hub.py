@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 import redis.asyncio as redis
+from prometheus_client import Counter
 from websockets.asyncio.server import ServerConnection, broadcast
 
 log = logging.getLogger(__name__)
 
 REVOKE = b"!revoke"
+_T = TypeVar("_T")
 
 
 class Member(Protocol):
@@ -37,18 +39,21 @@ class Member(Protocol):
 
 
 class Hub:
-    def __init__(self, client: redis.Redis, channel: str, send_limit: int) -> None:
+    def __init__(
+        self, client: redis.Redis, channel: str, send_limit: int, deliveries: Counter
+    ) -> None:
         self._redis = client
         self.channel = channel
         self._limit = send_limit
+        self._deliveries = deliveries
         # room -> live member -> the last sequence number it had before it went live
         self._live: dict[str, dict[Member, int]] = defaultdict(dict)
         self._joining: dict[str, dict[Member, list[tuple[int, bytes]]]] = defaultdict(dict)
         self._by_user: dict[UUID, set[Member]] = defaultdict(set)
         self.listening = asyncio.Event()
-        self.deliveries = 0
 
     def rooms(self) -> int:
+        """How many rooms have a live member here."""
         return len(self._live)
 
     def connected(self, member: Member) -> None:
@@ -61,7 +66,7 @@ class Hub:
 
     def join(self, room: str, member: Member) -> None:
         """Start collecting the room's frames for `member` (before its backlog is read)."""
-        self._live[room].pop(member, None)
+        _remove(self._live, room, member)
         self._joining[room][member] = []
 
     def catch_up(self, room: str, member: Member, last: int) -> list[tuple[int, bytes]]:
@@ -81,12 +86,8 @@ class Hub:
         return []
 
     def leave(self, room: str, member: Member) -> None:
-        for rooms in (self._live, self._joining):
-            members = rooms.get(room)
-            if members is not None:
-                members.pop(member, None)
-                if not members:
-                    del rooms[room]
+        _remove(self._live, room, member)
+        _remove(self._joining, room, member)
 
     def deliver(self, room: str, seq: int, frame: bytes) -> None:
         for collected in self._joining.get(room, {}).values():
@@ -108,7 +109,7 @@ class Hub:
         for member in slow:
             member.too_slow()
         broadcast(receivers, frame, text=True)
-        self.deliveries += len(receivers)
+        self._deliveries.inc(len(receivers))
 
     async def revoke(self, workspace_id: UUID, user_id: UUID) -> None:
         """Tell every notifier process that the user left the workspace."""
@@ -153,3 +154,13 @@ class Hub:
         members |= {m for room in self._joining.values() for m in room}
         for member in members:
             member.interrupted()
+
+
+def _remove(rooms: dict[str, dict[Member, _T]], room: str, member: Member) -> None:
+    """Take `member` out of `room`, and the room out of `rooms` once it has no member left (so
+    `rooms` holds only rooms someone is in)."""
+    members = rooms.get(room)
+    if members is not None:
+        members.pop(member, None)
+        if not members:
+            del rooms[room]

@@ -1,11 +1,10 @@
-"""The notifier process: its WebSocket endpoint (/ws), its health routes on the same port, the
-consumer of every event, and the Redis fan-out to its own sessions."""
+"""The notifier process: its WebSocket endpoint (/ws), its health and metrics routes on the same
+port, the consumer of every event, and the Redis fan-out to its own sessions."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import http
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -13,21 +12,24 @@ from collections.abc import AsyncIterator
 import orjson
 import redis.asyncio as redis
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from taskwire.common.auth import Caller, TokenVerifier, bearer_token
 from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.consumer import Consumer
 from taskwire.common.errors import Unauthenticated
+from taskwire.common.health import ReadinessCheck, broker_check
+from taskwire.common.sampling import Sampler
 from taskwire.common.service_client import ServiceClient
+from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.access import Gatekeeper
 from taskwire.notifier.feed import BINDINGS, Feed, RedisStep
 from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
+from taskwire.notifier.metrics import NotifierMetrics
 from taskwire.notifier.registry import LEASE_SECONDS, Registry
+from taskwire.notifier.routes import Routes
 from taskwire.notifier.session import TOO_MANY, Services, Session
 from taskwire.notifier.settings import NotifierSettings
 
@@ -38,8 +40,10 @@ TRY_AGAIN_LATER = 1013
 
 
 class Notifier:
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: NotifierSettings, telemetry: Telemetry | None = None) -> None:
         self.settings = s = settings
+        self.telemetry = telemetry or Telemetry.from_settings(settings)
+        self.metrics = NotifierMetrics(self.telemetry.metrics.registry)
         # A pool that waits for a free connection rather than failing: a reconnect storm opens
         # hundreds of sessions at once, each touching Redis.
         self.redis = redis.Redis(
@@ -48,7 +52,7 @@ class Notifier:
             )
         )
         channel = f"{s.redis_key_prefix}notifier:fanout"
-        self.hub = Hub(self.redis, channel, s.send_queue_bytes)
+        self.hub = Hub(self.redis, channel, s.send_queue_bytes, self.metrics.deliveries)
         self.log = RoomLog(
             self.redis,
             s.redis_key_prefix,
@@ -70,6 +74,7 @@ class Notifier:
             self.registry,
             s.rooms_per_connection,
             s.messages_per_second,
+            self.metrics,
         )
         self.broker = Broker(
             s.amqp_url, s.exchange, s.dead_letter_exchange, connection_name="notifier"
@@ -83,9 +88,24 @@ class Notifier:
             RedisStep,
             prefetch=s.consumer_prefetch,
             in_order=True,  # a room's numbering follows the queue's order
+            tracer=self.telemetry.tracer,
+            metrics=self.telemetry.metrics,
         )
         self.verifier = TokenVerifier(s)
         self.sessions: set[Session] = set()
+        self.metrics.follow(self.sessions, self.hub.rooms)
+        # One definition of each check, for /readyz and for taskwire_dependency_up alike.
+        self.readiness_checks: dict[str, ReadinessCheck] = {
+            "broker": broker_check(self.broker),
+            "redis": self._redis_check,
+        }
+        self.sampler = Sampler(
+            self.telemetry.metrics,
+            self.readiness_checks,
+            broker=self.broker,
+            queues=(s.consumer_queue,),
+            every_seconds=s.metrics_sample_seconds,
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self.server: Server | None = None
 
@@ -96,6 +116,7 @@ class Notifier:
             asyncio.create_task(self.hub.run(), name="notifier.fanout"),
             asyncio.create_task(self._consume(), name="notifier.consumer"),
             asyncio.create_task(self._refresh(), name="notifier.leases"),
+            asyncio.create_task(self.sampler.run(), name="notifier.sampler"),
         ]
         s = self.settings
         try:
@@ -103,7 +124,7 @@ class Notifier:
                 self._session,
                 s.host,
                 s.port,
-                process_request=self._http,
+                process_request=Routes(self.readiness_checks, self.telemetry.metrics),
                 origins=[None, *map(Origin, s.allowed_origins)] if s.allowed_origins else None,
                 max_size=s.max_frame_bytes,
                 ping_interval=s.ping_interval_seconds,
@@ -122,6 +143,9 @@ class Notifier:
             await self.broker.close()
             await self.projects.close()
             await self.redis.aclose()
+            if self.telemetry.exporting:
+                # Off the loop: it waits for the exporter to send what is still buffered.
+                await asyncio.to_thread(self.telemetry.shutdown)
 
     async def _consume(self) -> None:
         await self.broker.connect()
@@ -138,26 +162,10 @@ class Notifier:
                     await self.registry.refresh(entries[start : start + 200])
                 await asyncio.sleep(0)
 
-    async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = request.path.split("?", 1)[0]
-        if path == "/ws":
-            return None
-        if path == "/livez":
-            return _json(http.HTTPStatus.OK, {"status": "ok"})
-        if path == "/readyz":
-            return await self._readiness()
-        return _json(http.HTTPStatus.NOT_FOUND, {"status": 404, "title": "Not Found"})
-
-    async def _readiness(self) -> Response:
-        checks = {"broker": "ok" if self.broker.is_connected else "failing: not connected"}
-        try:
-            await asyncio.wait_for(self.redis.ping(), 2.0)
-            checks["redis"] = "ok" if self.hub.listening.is_set() else "failing: not subscribed"
-        except (redis.RedisError, OSError, TimeoutError) as exc:
-            checks["redis"] = f"failing: {exc!r}"
-        ready = all(v == "ok" for v in checks.values())
-        status = http.HTTPStatus.OK if ready else http.HTTPStatus.SERVICE_UNAVAILABLE
-        return _json(status, {"status": "ok" if ready else "unavailable", "checks": checks})
+    async def _redis_check(self) -> None:
+        await self.redis.ping()
+        if not self.hub.listening.is_set():
+            raise ConnectionError("not subscribed to the fan-out channel")
 
     async def _session(self, connection: ServerConnection) -> None:
         caller = await self._authenticate(connection)
@@ -207,9 +215,3 @@ class Notifier:
             return None
         except ConnectionClosed:
             return None
-
-
-def _json(status: http.HTTPStatus, body: object) -> Response:
-    payload = orjson.dumps(body)
-    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-    return Response(status.value, status.phrase, headers, payload)

@@ -27,6 +27,7 @@ from taskwire.common.errors import ServiceUnavailable
 from taskwire.notifier.access import Forbidden, Gatekeeper
 from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
+from taskwire.notifier.metrics import NotifierMetrics
 from taskwire.notifier.registry import Registry
 from taskwire.notifier.rooms import parse_room
 
@@ -47,6 +48,7 @@ class Services:
     registry: Registry
     rooms_per_connection: int
     messages_per_second: float
+    metrics: NotifierMetrics
 
 
 class Session:
@@ -145,15 +147,20 @@ class Session:
             recovered = epoch == backlog.epoch and backlog.complete
             reply["recovered"] = recovered
             frames = backlog.frames if recovered else []
+            metrics = self._services.metrics
+            (metrics.recovered if recovered else metrics.not_recovered).inc()
         await self.send(reply)
-        for frame in frames:
-            await self.connection.send(frame, text=True)
+        await self._send_frames(frames)
         last = backlog.seq
         while collected := hub.catch_up(room, self, last):  # none left: it is live
-            for seq, frame in collected:
-                await self.connection.send(frame, text=True)
-                last = seq
+            await self._send_frames([frame for _, frame in collected])
+            last = collected[-1][0]
         await self._services.registry.enter(room, self.user_id, self.name)
+
+    async def _send_frames(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            await self.connection.send(frame, text=True)
+        self._services.metrics.deliveries.inc(len(frames))
 
     async def _unsubscribe(self, message: dict[str, Any]) -> None:
         room = str(message.get("room"))
@@ -190,7 +197,8 @@ class Session:
 
     # What the hub calls: never waits.
     def too_slow(self) -> None:
-        self._close(TOO_SLOW, "too slow: resume with since and epoch")
+        if self._close(TOO_SLOW, "too slow: resume with since and epoch"):
+            self._services.metrics.slow_closes.inc()
 
     def interrupted(self) -> None:
         self._close(INTERRUPTED, "interrupted: reconnect and resume with since and epoch")
@@ -209,13 +217,15 @@ class Session:
                 await self.error("forbidden", "no longer a member of this room's workspace", room)
             await self._services.registry.leave(room, self.user_id, self.name)
 
-    def _close(self, code: int, reason: str) -> None:
+    def _close(self, code: int, reason: str) -> bool:
+        """Start closing the connection; False when it was closing already."""
         if self._closing:
-            return
+            return False
         self._closing = True
         for room in list(self.rooms):
             self._services.hub.leave(room, self)
         self._chore(self.connection.close(code, reason))
+        return True
 
     def _chore(self, work: Coroutine[Any, Any, None]) -> None:
         """Work the hub starts without waiting for it; kept referenced until it is done."""
