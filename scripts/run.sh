@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TASKWIRE_ROOT"
 
 bash scripts/services.sh --for run
-bash scripts/tools.sh
+bash scripts/tools.sh --for run
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 

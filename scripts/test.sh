@@ -9,7 +9,7 @@ cd "$TASKWIRE_ROOT"
 
 started_all=$SECONDS
 step "local services (Postgres, RabbitMQ, Redis)" bash scripts/services.sh
-step "tools (nginx, the API gateway)" bash scripts/tools.sh
+step "tools (nginx, the API gateway; promtool)" bash scripts/tools.sh
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 lint

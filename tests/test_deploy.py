@@ -137,19 +137,21 @@ def index(objects: Iterable[Manifest]) -> dict[tuple[str, str], Manifest]:
     return indexed
 
 
-def kustomize_build(directory: Path) -> list[Manifest]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed")
+def run_tool(name: str, *args: str | Path, install: str = "") -> str:
+    """What a program prints, which must succeed; the test is skipped where it is missing."""
+    tool = shutil.which(name)
+    if tool is None:
+        pytest.skip(f"{name} is not installed{install}")
     done = subprocess.run(
-        [kubectl, "kustomize", str(directory)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [tool, *map(str, args)], capture_output=True, text=True, timeout=60, check=False
     )
-    assert done.returncode == 0, done.stderr
-    return [doc for doc in yaml.safe_load_all(done.stdout) if doc is not None]
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def kustomize_build(directory: Path) -> list[Manifest]:
+    built = run_tool("kubectl", "kustomize", directory)
+    return [doc for doc in yaml.safe_load_all(built) if doc is not None]
 
 
 BASE = K8S / "base"
@@ -362,6 +364,25 @@ def test_every_variable_in_docker_compose_is_a_setting_of_its_service() -> None:
         assert entry["build"]["args"]["PORT"] == str(port)
 
 
+def test_every_container_in_docker_compose_has_a_healthcheck_and_its_files() -> None:
+    """Whatever another container waits for is checked, so `service_healthy` can hold; a file
+    or folder of the repository a container mounts exists."""
+    (compose,) = load_documents(ROOT / "docker-compose.yml")
+    services = compose["services"]
+    assert {"jaeger", "prometheus", "grafana"} <= set(services)
+    for name, entry in services.items():
+        check = entry.get("healthcheck", {})
+        assert check.get("test", ["NONE"]) != ["NONE"], f"{name}: no healthcheck"
+        assert not check.get("disable"), f"{name}: healthcheck disabled"
+        for dependency, wait in entry.get("depends_on", {}).items():
+            assert dependency in services, f"{name} depends on {dependency}, not in the file"
+            assert wait["condition"] in {"service_started", "service_healthy"}, name
+        for volume in entry.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name}: {source} does not exist"
+
+
 # -- RabbitMQ definitions ----------------------------------------------------------------------
 
 
@@ -410,3 +431,16 @@ async def test_the_notifier_bindings_named_by_the_generator_are_the_notifiers() 
     finally:
         await notifier.projects.close()
         await notifier.redis.aclose()
+
+
+def test_docker_compose_accepts_the_file() -> None:
+    """`docker compose config` where the compose plugin is installed (it needs no engine)."""
+    docker = shutil.which("docker")
+    if docker is None:
+        pytest.skip("docker is not installed")
+    plugin = subprocess.run(
+        [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
+    )
+    if plugin.returncode != 0:
+        pytest.skip("the docker compose plugin is not installed")
+    run_tool("docker", "compose", "-f", ROOT / "docker-compose.yml", "config", "--quiet")
