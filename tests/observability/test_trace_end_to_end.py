@@ -1,6 +1,7 @@
 """One trace from a REST request to the WebSocket frame: the request's span, the outbox row that
 keeps its context, the relay's publish, each consumer's processing (aggregator, notifier, and
-the projects service taking the aggregator's progress in turn), and the frame quoting the id."""
+the projects service taking the aggregator's progress in turn), and the frame quoting the id;
+and the tasks service's replica continuing the trace of a change to a project."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ class Trace:
         return found[0]
 
 
+def spans_of(exporter: InMemorySpanExporter, trace_id: str) -> Trace:
+    return Trace(
+        [
+            s
+            for s in exporter.get_finished_spans()
+            if s.context is not None and f"{s.context.trace_id:032x}" == trace_id
+        ]
+    )
+
+
 async def test_one_trace_runs_from_the_request_to_the_websocket_frame(
     infra: Infra,
     templates: dict[str, str],
@@ -80,13 +91,7 @@ async def test_one_trace_runs_from_the_request_to_the_websocket_frame(
         def traced() -> Trace | None:
             """The trace once its last link has ended: the projects service's processing of
             the aggregator's progress event."""
-            found = Trace(
-                [
-                    s
-                    for s in exporter.get_finished_spans()
-                    if s.context is not None and f"{s.context.trace_id:032x}" == trace_id
-                ]
-            )
+            found = spans_of(exporter, trace_id)
             progress = {
                 s.context.span_id for s in found.of("aggregator", SpanKind.PRODUCER) if s.context
             }
@@ -98,7 +103,29 @@ async def test_one_trace_runs_from_the_request_to_the_websocket_frame(
             return found if done else None
 
         trace = await eventually(traced, what="the projects service taking the progress")
+
+        # The other way: a project renamed, and the tasks service's replica taking the news.
+        renaming = secrets.token_hex(16)
+        renamed = await system.call(
+            system.projects,
+            "PATCH",
+            f"/projects/{project['id']}",
+            ada,
+            {"name": "Web 2"},
+            headers={"traceparent": f"00-{renaming}-{secrets.token_hex(8)}-01"},
+        )
+        assert renamed.status_code == 200, renamed.text
+
+        def replicated() -> Trace | None:
+            found = spans_of(exporter, renaming)
+            return found if list(found.of("tasks", SpanKind.CONSUMER)) else None
+
+        replica = await eventually(replicated, what="the tasks service's replica taking it")
     assert trace is not None
+    assert replica is not None
+    [rename] = replica.of("projects", SpanKind.SERVER)
+    announced = replica.child(rename, "projects", SpanKind.PRODUCER)
+    replica.child(announced, "tasks", SpanKind.CONSUMER)
 
     [request] = trace.of("tasks", SpanKind.SERVER)
     assert request.name == "POST /api/v1/projects/{project_id}/tasks"
