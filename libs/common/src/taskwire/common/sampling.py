@@ -35,11 +35,20 @@ class Sampler:
         self.metrics = metrics
         self.checks = checks
         self.engine = engine
-        self.outbox = outbox
         self.broker = broker
         self.queues = queues
         self.every_seconds = every_seconds
         self._channel: AbstractRobustChannel | None = None
+        # Unpublished events: how many, and how long the oldest has waited.
+        self._pending = (
+            None
+            if outbox is None
+            else select(
+                func.count(), func.extract("epoch", func.now() - func.min(outbox.c.created_at))
+            )
+            .select_from(outbox)
+            .where(outbox.c.published_at.is_(None))
+        )
 
     async def run(self) -> None:
         # A first pause: nothing to report before the service has started, and its first
@@ -57,17 +66,11 @@ class Sampler:
             self.metrics.dependency_up.labels(name).set(1 if word == "ok" else 0)
 
     async def _outbox(self) -> None:
-        if self.engine is None or self.outbox is None:
+        if self.engine is None or self._pending is None:
             return
-        t = self.outbox
-        pending = (
-            select(func.count(), func.extract("epoch", func.now() - func.min(t.c.created_at)))
-            .select_from(t)
-            .where(t.c.published_at.is_(None))
-        )
         try:
             async with self.engine.connect() as conn:
-                count, age = (await conn.execute(pending)).one()
+                count, age = (await conn.execute(self._pending)).one()
         except Exception as exc:  # the database down: the dependency figure says so
             log.debug("could not read the outbox backlog: %r", exc)
             return

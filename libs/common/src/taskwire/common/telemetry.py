@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
-from opentelemetry.trace import Tracer, format_trace_id, get_current_span
+from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common.metrics import ServiceMetrics
@@ -114,9 +114,3 @@ def trace_headers() -> dict[str, str]:
 def context_from(headers: Mapping[str, object] | None) -> Context:
     carrier = {k: v for k, v in (headers or {}).items() if isinstance(v, str)}
     return propagate.extract(carrier)
-
-
-def trace_id_of(headers: Mapping[str, object] | None) -> str | None:
-    """The trace id (32 hex digits) a message's headers carry, if any."""
-    span = get_current_span(context_from(headers)).get_span_context()
-    return format_trace_id(span.trace_id) if span.is_valid else None
