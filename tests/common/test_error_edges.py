@@ -6,6 +6,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from taskwire.common.containment import ContainErrors
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.errors import PROBLEM_JSON, Conflict, install_problem_handlers
 from taskwire.common.events import Subject, decode, encode, new_event
@@ -15,6 +16,7 @@ from tests.support.infra import Infra
 def _app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
+    app.add_middleware(ContainErrors)
 
     @app.get("/clash")
     async def clash() -> None:
@@ -28,7 +30,9 @@ def _app() -> FastAPI:
 
 
 async def _get(path: str) -> httpx.Response:
-    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    # Raised app exceptions would fail the call: an answered error must go no further, or the
+    # server closes the connection under the next request (uvicorn does when an app raises).
+    transport = httpx.ASGITransport(app=_app())
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         return await client.get(path)
 

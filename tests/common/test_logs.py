@@ -14,7 +14,11 @@ from typing import Literal
 
 import pytest
 from opentelemetry import trace
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from taskwire.common.db import create_engine
 from taskwire.common.logs import UVICORN_LOGGERS, configure_logging
 from taskwire.common.settings import CommonSettings
 
@@ -149,3 +153,50 @@ def test_configuring_again_replaces_rather_than_duplicates(configure: Configure)
     logging.getLogger("tests.logs").warning("once")
     assert lines(first) == []
     assert lines(second) == ["WARNING tests.logs: once"]
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+async def test_a_failed_statement_is_logged_without_the_values_it_was_given(
+    configure: Configure, empty_database: str, log_format: Literal["json", "text"]
+) -> None:
+    secret = "s3cret-user-data"
+    engine = create_engine(CommonSettings(database_url=empty_database))
+    stream = configure(log_format)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE people (email text PRIMARY KEY)"))
+            await conn.execute(text("INSERT INTO people VALUES (:e)"), {"e": secret})
+        for statement, params in [
+            ("SELECT CAST(CAST(:v AS text) AS uuid)", {"v": secret}),  # in the primary message
+            ("INSERT INTO people VALUES (:e)", {"e": secret}),  # the value in DETAIL
+            ("INSERT INTO people VALUES (:e)", {"e": f"{secret}\x00"}),  # NUL: not storable
+        ]:
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(text(statement), params)
+            except DBAPIError:
+                logging.getLogger("tests.logs").exception("the statement failed")
+    finally:
+        await engine.dispose()
+    logged = stream.getvalue()
+    assert logged.count("the statement failed") == 3
+    assert secret not in logged
+    for sqlstate in ("22P02", "23505"):
+        assert f"SQLSTATE {sqlstate}" in logged
+    assert "constraint_name=people_pkey" in logged
+    assert "INSERT INTO people VALUES" in logged  # the statement stays: where it failed
+
+
+def test_a_validation_error_is_logged_without_its_input(configure: Configure) -> None:
+    class Card(BaseModel):
+        due: int
+
+    stream = configure("text")
+    sent = {"due": "s3cret-user-data"}
+    try:
+        Card.model_validate(sent)
+    except ValidationError:
+        logging.getLogger("tests.logs").exception("bad card")
+    logged = stream.getvalue()
+    assert "due: int_parsing" in logged
+    assert "s3cret" not in logged

@@ -21,6 +21,9 @@ def create_engine(settings: CommonSettings, **overrides: Any) -> AsyncEngine:
         "max_overflow": settings.db_max_overflow,
         "pool_pre_ping": settings.db_pool_pre_ping,
         "pool_recycle": settings.db_pool_recycle_seconds,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+        # Failures are logged; the values a statement was given are the users' data.
+        "hide_parameters": True,
         "connect_args": {
             "server_settings": {
                 "application_name": settings.service_name,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import orjson
@@ -11,8 +10,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:taskwire:problem:"
@@ -67,8 +64,16 @@ class Unprocessable(Problem):
     status, slug, title = 422, "unprocessable", "Unprocessable request"
 
 
+class TooManyRequests(Problem):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
 class ServiceUnavailable(Problem):
     status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+# Overload passes in moments: a client told to wait longer would leave capacity idle.
+RETRY_AFTER_SECONDS = 1
 
 
 _SLUG_BY_STATUS = {
@@ -99,6 +104,7 @@ _PROBLEM_BY_STATUS: dict[int, type[Problem]] = {
         PreconditionFailed,
         PayloadTooLarge,
         Unprocessable,
+        TooManyRequests,
         ServiceUnavailable,
     )
 }
@@ -132,7 +138,11 @@ def problem_response(
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif exc.status in (429, 503):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return problem_response(
         exc.status, exc.slug, exc.title, exc.detail, request.url.path, headers, **exc.extensions
     )
@@ -169,21 +179,7 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    # The details stay in the log (Starlette re-raises after answering); the client learns only
-    # that it was our fault, in the same problem+json shape as every other error.
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        500,
-        "internal",
-        "Internal error",
-        "the service failed to handle this request",
-        request.url.path,
-    )
-
-
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(Exception, _on_unexpected)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

@@ -16,6 +16,7 @@ from opentelemetry import trace
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
 
+from taskwire.common.redaction import safe_traceback
 from taskwire.common.settings import CommonSettings
 
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
@@ -60,6 +61,9 @@ class JsonLines(OrjsonFormatter):
         log_data["time"] = _utc_iso(record)  # first, where a reader looks for it
         super().add_fields(log_data, record, message_dict)
 
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        return safe_traceback(ei)
+
 
 class TextLines(logging.Formatter):
     """`LEVEL logger: message key=value ... [trace=<trace id>]`, then any traceback."""
@@ -78,6 +82,9 @@ class TextLines(logging.Formatter):
         if trace_id:
             parts.append(f"[trace={trace_id}]")
         return " ".join(parts)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        return safe_traceback(ei)
 
 
 def configure_logging(settings: CommonSettings, stream: TextIO | None = None) -> None:

@@ -49,6 +49,18 @@ class CommonSettings(BaseSettings):
     db_pool_pre_ping: bool = True
     db_pool_recycle_seconds: int = Field(1800, ge=-1)
     db_statement_timeout_ms: int = Field(15_000, ge=0)
+    # How long a request may wait for a pooled connection before it is answered 503: a pool
+    # that stays empty longer is overloaded, and waiting longer only piles requests up.
+    db_pool_timeout_seconds: float = Field(1.0, gt=0, le=60)
+
+    # Admission (taskwire.common.admission): requests worked on at once; beyond it they wait in a
+    # queue per caller, taken in turn, for at most request_queue_seconds (then 503); a caller
+    # with max_requests_queued_per_caller already waiting is answered 429.
+    max_requests_in_flight: int = Field(16, ge=1, le=10_000)
+    max_requests_queued_per_caller: int = Field(64, ge=0, le=100_000)
+    max_requests_queued: int = Field(512, ge=0, le=1_000_000)
+    request_queue_seconds: float = Field(1.0, gt=0, le=60)
+
 
     amqp_url: str = Field(
         "amqp://guest:guest@127.0.0.1:5672/", validation_alias=_global("amqp_url")

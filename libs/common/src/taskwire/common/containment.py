@@ -1,0 +1,85 @@
+"""An error hurts only its own request.
+
+Starlette answers an unhandled error with a 500 and then raises it again, and uvicorn closes a
+connection whose application raised: the gateway's pooled upstream connection dies under the
+next caller's request, who is then answered 502 for someone else's error. Here the error is
+answered and logged (without the data it may quote) and goes no further, so the connection
+stays open for the next request.
+
+Errors that mean "a dependency is busy or away" are not bugs: a pool with no free connection
+for a bounded wait, or a database that cannot be reached, answer 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskwire.common.errors import RETRY_AFTER_SECONDS, ServiceUnavailable, problem_response
+
+log = logging.getLogger(__name__)
+
+
+def _unavailable(exc: BaseException) -> str | None:
+    """Why `exc` means a dependency is busy or unreachable, or None when it is a fault."""
+    if isinstance(exc, PoolTimeout):
+        return "every database connection is busy; retry after the time in Retry-After"
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "the database connection was lost; retry after the time in Retry-After"
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return "a service this request needs is not answering; retry after the time in Retry-After"
+    return None
+
+
+class ContainErrors:
+    """The outermost of the service's own middleware: whatever escapes the routes and the other
+    middleware ends here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            path = scope["path"]
+            reason = _unavailable(exc)
+            if reason is not None:
+                log.warning("%s %s: %s (%s)", scope["method"], path, reason, type(exc).__name__)
+            else:
+                log.error("unhandled error on %s %s", scope["method"], path, exc_info=exc)
+            if started:
+                # Half an answer is on the wire: only closing tells the client it is broken.
+                raise
+            if reason is not None:
+                unavailable = ServiceUnavailable
+                response = problem_response(
+                    503,
+                    unavailable.slug,
+                    unavailable.title,
+                    reason,
+                    path,
+                    {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+            else:
+                response = problem_response(
+                    500,
+                    "internal",
+                    "Internal error",
+                    "the service failed to handle this request",
+                    path,
+                )
+            await response(scope, receive, send)
