@@ -36,6 +36,17 @@ http {{
 }}
 """
 INSTALL = "apt-get install nginx (scripts/tools.sh does it when run as root)"
+# The gateway's limits (deploy/README.md, "Limits"), each overridden by TASKWIRE_GATEWAY_<NAME>:
+# far above what one person's browser sends, so only a flood or a runaway script meets them.
+LIMITS = {
+    "RATE_PER_CALLER": 100,  # requests a second, per bearer token (else per address)
+    "BURST_PER_CALLER": 200,
+    "RATE_PER_ADDRESS": 1000,  # an office behind one address is many callers
+    "BURST_PER_ADDRESS": 2000,
+    "WS_UPGRADES_PER_ADDRESS": 20,
+    "WS_UPGRADE_BURST": 100,
+    "WS_CONNECTIONS_PER_ADDRESS": 1000,
+}
 
 
 def upstream(service: str, port: int) -> str:
@@ -48,6 +59,13 @@ def upstream(service: str, port: int) -> str:
 def render(directory: Path) -> Path:
     values = {f"{name.upper()}_UPSTREAM": upstream(name, port) for name, port in SERVICES.items()}
     values["GATEWAY_PORT"] = os.environ.get("TASKWIRE_GATEWAY_PORT", "8080")
+    for name, default in LIMITS.items():
+        value = os.environ.get(f"TASKWIRE_GATEWAY_{name}", str(default))
+        if not value.isdigit() or int(value) < 1:
+            sys.exit(
+                f"gateway: TASKWIRE_GATEWAY_{name} must be a whole number above 0, not {value!r}"
+            )
+        values[name] = value
     # safe_substitute: nginx's own $variables are left as they are.
     routes = string.Template(TEMPLATE.read_text()).safe_substitute(values)
     (directory / "taskwire.conf").write_text(routes)

@@ -17,10 +17,13 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import Table
 
+from taskwire.common.admission import Admission, AdmissionLimits, ShedOverload
 from taskwire.common.auth import TokenVerifier
 from taskwire.common.batch_consumer import BatchConsumer, BatchHandler, Parse
+from taskwire.common.bodies import RefuseUnstorableQuery
 from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.consumer import Consumer, Handler
+from taskwire.common.containment import ContainErrors
 from taskwire.common.db import asyncpg_dsn, create_engine
 from taskwire.common.errors import BodySizeLimit, install_problem_handlers
 from taskwire.common.health import ReadinessCheck, broker_check, database_check
@@ -198,9 +201,23 @@ class ServiceRuntime:
 
     def install(self, app: FastAPI) -> None:
         """Wire the shared HTTP pieces: problem+json errors, body limit, health, metrics, auth."""
+        s = self.settings
         install_problem_handlers(app)
-        app.add_middleware(BodySizeLimit, max_bytes=self.settings.max_body_bytes)
+        # Innermost first: what the admission sheds is still measured, and whatever any of them
+        # raises is contained.
+        app.add_middleware(BodySizeLimit, max_bytes=s.max_body_bytes)
+        app.add_middleware(RefuseUnstorableQuery)
+        self.admission = Admission(
+            AdmissionLimits(
+                in_flight=s.max_requests_in_flight,
+                queued_per_caller=s.max_requests_queued_per_caller,
+                queued=s.max_requests_queued,
+                wait_seconds=s.request_queue_seconds,
+            )
+        )
+        app.add_middleware(ShedOverload, admission=self.admission)
         app.add_middleware(RequestMetrics, metrics=self.metrics)
+        app.add_middleware(ContainErrors)
         app.include_router(health_router)
         app.include_router(metrics_router)
         app.state.runtime = self

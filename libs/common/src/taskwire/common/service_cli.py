@@ -128,4 +128,13 @@ def serve(app: FastAPI, settings: CommonSettings) -> None:
     gc.freeze()
     # No log_config and no log_level: uvicorn leaves logging as configure_logging set it, and
     # its loggers write through the root's handler at the root's level.
-    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_config=None)
+    # Idle keep-alive connections outlive the gateway's own idle timeout (30 s), so the gateway
+    # is always the one to close them: never a request sent down a connection being closed.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=True,
+        log_config=None,
+        timeout_keep_alive=65,
+    )

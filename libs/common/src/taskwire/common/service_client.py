@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from taskwire.common.errors import ServiceUnavailable
+from taskwire.common.errors import ServiceUnavailable, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,13 @@ class ServiceClient:
             raise ServiceUnavailable(
                 f"the {self.name} service is unreachable; try again shortly"
             ) from exc
+        if response.status_code == 429:
+            # Asked as the caller, so it is the caller who is over their share there: theirs
+            # to hear, not a "not found" of whatever was asked for.
+            raise TooManyRequests(
+                f"too many requests for the {self.name} service; retry after the time in"
+                " Retry-After"
+            )
         return response
 
     async def close(self) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskwire.common.auth import Caller, CallerDep
 from taskwire.common.errors import Conflict, NotFound, Problem
 from taskwire.common.events.tasks import TASK_CREATED, TaskState
-from taskwire.common.http import ConnDep, UowDep, runtime, tag
+from taskwire.common.http import runtime, tag
 from taskwire.tasks import idempotency
 from taskwire.tasks.api.creating import Board, check_bulk, draft, refused, target_status
 from taskwire.tasks.api.deps import (
@@ -133,47 +133,60 @@ async def _create(
 
 @router.post("/projects/{project_id}/tasks/bulk", status_code=201)
 async def create_tasks(
-    project_id: UUID, body: TasksCreate, caller: CallerDep, request: Request, uow: UowDep
+    project_id: UUID, body: TasksCreate, caller: CallerDep, request: Request
 ) -> TasksCreated:
     """An import: all the tasks or none, in one transaction, each at the end of its column and
     with its own task.created event; answered in the order given."""
     most: int = request.app.state.settings.bulk_max_tasks
     check_bulk(body, most)
     for _ in range(ATTEMPTS):
+        # Decided before the transaction takes its connection: a directory miss needs one of
+        # its own (and may ask the projects service), and a request must never hold one pooled
+        # connection while it waits for another.
         board = await Board.of(request.app.state.directory, project_id, caller, body.tasks)
         columns = [
             target_status(board.project, item.status_id, f"tasks[{i}]")
             for i, item in enumerate(body.tasks)
         ]
-        allocated = await store.allocate(
-            uow.connection,
-            (board.project.id, board.project.workspace_id),
-            caller.user_id,
-            len(body.tasks),
-            {status.id: status.category.value for status in columns},
-            set(board.assignees),
-        )
-        if allocated is None:
-            board.forget()
-            continue
-        first_number = allocated.number - len(body.tasks) + 1
-        first_position = allocated.position - len(body.tasks) + 1
-        created: list[TaskState] = [
-            draft(board.project, status, item, caller.user_id, first_number + i, first_position + i)
-            for i, (item, status) in enumerate(zip(body.tasks, columns, strict=True))
-        ]
-        await store.insert_tasks(uow.connection, created)
-        uow.emit(*(task_event(TASK_CREATED, task, caller.user_id) for task in created))
-        await uow.commit()
+        async with runtime(request).unit_of_work() as uow:
+            allocated = await store.allocate(
+                uow.connection,
+                (board.project.id, board.project.workspace_id),
+                caller.user_id,
+                len(body.tasks),
+                {status.id: status.category.value for status in columns},
+                set(board.assignees),
+            )
+            if allocated is None:
+                board.forget()
+                continue
+            first_number = allocated.number - len(body.tasks) + 1
+            first_position = allocated.position - len(body.tasks) + 1
+            created: list[TaskState] = [
+                draft(
+                    board.project,
+                    status,
+                    item,
+                    caller.user_id,
+                    first_number + i,
+                    first_position + i,
+                )
+                for i, (item, status) in enumerate(zip(body.tasks, columns, strict=True))
+            ]
+            await store.insert_tasks(uow.connection, created)
+            uow.emit(*(task_event(TASK_CREATED, task, caller.user_id) for task in created))
+            await uow.commit()
         return TasksCreated(items=[board.answer(task) for task in created])
     raise refused()
 
 
 @router.get("/tasks/{task_id}")
 async def get_task(
-    task_id: UUID, caller: CallerDep, conn: ConnDep, directory: DirectoryDep, response: Response
+    task_id: UUID, caller: CallerDep, request: Request, directory: DirectoryDep, response: Response
 ) -> TaskPublic:
-    row = await lists.find_task(conn, task_id)
+    # The connection goes back before the directory is asked (see create_tasks).
+    async with runtime(request).engine.connect() as conn:
+        row = await lists.find_task(conn, task_id)
     if row is None:
         raise NotFound("no such task")
     await project_access(directory, row.project_id, caller, write=False, what="task")
@@ -185,15 +198,17 @@ async def get_task(
 async def list_tasks(
     project_id: UUID,
     caller: CallerDep,
-    conn: ConnDep,
+    request: Request,
     directory: DirectoryDep,
     filters: FiltersDep,
     page: PageDep,
 ) -> TasksPublic:
     project, _ = await project_access(directory, project_id, caller, write=False)
-    rows, after = await lists.project_page(
-        conn, project, page.order, filters, page.after, page.limit
-    )
+    # Only once access is decided (see create_tasks).
+    async with runtime(request).engine.connect() as conn:
+        rows, after = await lists.project_page(
+            conn, project, page.order, filters, page.after, page.limit
+        )
     return TasksPublic(
         items=[task_from_row(row) for row in rows],
         next_cursor=None if after is None else encode_cursor(after),

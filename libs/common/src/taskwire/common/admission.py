@@ -1,0 +1,158 @@
+"""Overload is shed, at once and fairly: a bounded number of requests run, the rest wait their
+turn in a queue per caller, taken round-robin, for a bounded time.
+
+Without it a flood queues without limit inside the service: every request, the flood's and its
+neighbours', waits behind all of it and times out together. With it a caller who sends more than
+its share only lengthens its own queue, and is told so (429) once that queue is full; the
+service as a whole answers 503 once the wait would be too long. Both carry `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from taskwire.common.errors import RETRY_AFTER_SECONDS, problem_response
+
+# Probes and scrapes are answered whatever the load: they are how an operator sees it.
+UNMETERED: Final = frozenset({"/livez", "/readyz", "/metrics"})
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionLimits:
+    in_flight: int  # requests worked on at once
+    queued_per_caller: int  # waiting requests of one caller; beyond: 429
+    queued: int  # waiting requests in all; beyond: 503
+    wait_seconds: float  # the longest a request waits for its turn; beyond: 503
+
+
+class Shed(Exception):
+    def __init__(self, status: int, slug: str, title: str, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.retry_after = retry_after
+
+
+class Admission:
+    """The turnstile. Single event loop, so plain counters need no lock."""
+
+    def __init__(self, limits: AdmissionLimits) -> None:
+        self.limits = limits
+        self.in_flight = 0
+        self._waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+        self._queued = 0
+
+    async def enter(self, caller: str) -> None:
+        if self.in_flight < self.limits.in_flight and not self._waiting:
+            self.in_flight += 1
+            return
+        limits = self.limits
+        mine = self._waiting.get(caller)
+        if mine is not None and len(mine) >= limits.queued_per_caller:
+            raise Shed(
+                429,
+                "too-many-requests",
+                "Too many requests",
+                f"more than {limits.queued_per_caller} of your requests are waiting; slow down",
+                RETRY_AFTER_SECONDS,
+            )
+        if self._queued >= limits.queued:
+            raise self._busy()
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(caller, deque()).append(turn)
+        self._queued += 1
+        try:
+            async with asyncio.timeout(limits.wait_seconds):
+                await turn
+        except BaseException as exc:
+            if turn.done() and not turn.cancelled():
+                self.leave()  # the turn came just as the wait ended: pass it on
+            else:
+                self._withdraw(caller, turn)
+            if isinstance(exc, TimeoutError):
+                raise self._busy() from None
+            raise
+
+    def leave(self) -> None:
+        """A request is done: its slot goes to the next caller in turn, or is freed."""
+        while self._waiting:
+            caller, queue = next(iter(self._waiting.items()))
+            turn = queue.popleft()
+            self._queued -= 1
+            if queue:
+                self._waiting.move_to_end(caller)  # round-robin: this caller goes to the back
+            else:
+                del self._waiting[caller]
+            if not turn.done():
+                turn.set_result(None)  # the slot passes on: in_flight stays as it is
+                return
+        self.in_flight -= 1
+
+    def _withdraw(self, caller: str, turn: asyncio.Future[None]) -> None:
+        queue = self._waiting.get(caller)
+        if queue is None or turn not in queue:
+            return
+        queue.remove(turn)
+        self._queued -= 1
+        if not queue:
+            del self._waiting[caller]
+        turn.cancel()
+
+    def _busy(self) -> Shed:
+        return Shed(
+            503,
+            "unavailable",
+            "Service unavailable",
+            "the service is at capacity; retry after the time in Retry-After",
+            RETRY_AFTER_SECONDS,
+        )
+
+
+def caller_key(scope: Scope) -> str:
+    """Whose request this is: its bearer credential where there is one (cheap, and a forged one
+    only spends the forger's own share), else its address as the gateway saw it."""
+    real_ip: str | None = None
+    name: bytes
+    value: bytes
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return "token:" + value.decode("latin-1")
+        if name == b"x-real-ip":
+            real_ip = value.decode("latin-1")
+    client = scope.get("client")
+    address: str = real_ip or (client[0] if client else "unknown")
+    return "address:" + address
+
+
+class ShedOverload:
+    """The ASGI side of `Admission`: every HTTP request but the probes takes a turn."""
+
+    def __init__(self, app: ASGIApp, admission: Admission) -> None:
+        self.app = app
+        self.admission = admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNMETERED:
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.admission.enter(caller_key(scope))
+        except Shed as shed:
+            response = problem_response(
+                shed.status,
+                shed.slug,
+                shed.title,
+                shed.detail,
+                scope["path"],
+                {"Retry-After": str(shed.retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.admission.leave()

@@ -1,0 +1,117 @@
+"""The admission turnstile: a bound on work at once, a fair queue per caller, a bounded wait."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from taskwire.common.admission import Admission, AdmissionLimits, Shed, ShedOverload
+
+
+def _limits(**overrides: float) -> AdmissionLimits:
+    values = {"in_flight": 1, "queued_per_caller": 10, "queued": 100, "wait_seconds": 5.0}
+    values |= overrides
+    return AdmissionLimits(
+        int(values["in_flight"]),
+        int(values["queued_per_caller"]),
+        int(values["queued"]),
+        values["wait_seconds"],
+    )
+
+
+async def test_waiting_callers_are_served_in_turn_not_in_arrival_order() -> None:
+    admission = Admission(_limits())
+    await admission.enter("holder")
+    served: list[str] = []
+
+    async def request(caller: str) -> None:
+        await admission.enter(caller)
+        served.append(caller)
+        admission.leave()
+
+    # The flood queues five before the neighbour's one arrives.
+    waiting = [asyncio.create_task(request("flood")) for _ in range(5)]
+    await asyncio.sleep(0)
+    waiting.append(asyncio.create_task(request("neighbour")))
+    await asyncio.sleep(0)
+    admission.leave()
+    await asyncio.gather(*waiting)
+    assert served[:2] == ["flood", "neighbour"]
+    assert admission.in_flight == 0
+
+
+async def test_a_caller_over_its_queue_is_told_429_at_once() -> None:
+    admission = Admission(_limits(queued_per_caller=2))
+    await admission.enter("holder")
+    queued = [asyncio.create_task(admission.enter("flood")) for _ in range(2)]
+    await asyncio.sleep(0)
+    with pytest.raises(Shed) as refused:
+        await admission.enter("flood")
+    assert (refused.value.status, refused.value.retry_after) == (429, 1)
+    neighbour = asyncio.create_task(admission.enter("neighbour"))  # still has room
+    await asyncio.sleep(0)
+    assert not neighbour.done()
+    for task in [*queued, neighbour]:
+        task.cancel()
+    await asyncio.gather(*queued, neighbour, return_exceptions=True)
+    admission.leave()
+    assert admission.in_flight == 0
+
+
+async def test_the_wait_is_bounded_then_503() -> None:
+    admission = Admission(_limits(wait_seconds=0.05))
+    await admission.enter("holder")
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(Shed) as refused:
+        await admission.enter("late")
+    assert refused.value.status == 503
+    assert asyncio.get_running_loop().time() - started < 1
+    admission.leave()
+    assert admission.in_flight == 0
+    await admission.enter("next")  # nothing was left behind in the queue
+    assert admission.in_flight == 1
+
+
+async def test_the_whole_queue_is_bounded() -> None:
+    admission = Admission(_limits(queued=1))
+    await admission.enter("holder")
+    first = asyncio.create_task(admission.enter("a"))
+    await asyncio.sleep(0)
+    with pytest.raises(Shed) as refused:
+        await admission.enter("b")
+    assert refused.value.status == 503
+    admission.leave()
+    await first
+    admission.leave()
+    assert admission.in_flight == 0
+
+
+async def test_over_http_probes_pass_and_the_shed_answer_carries_retry_after() -> None:
+    gate = asyncio.Event()
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow() -> dict[str, bool]:
+        await gate.wait()
+        return {"ok": True}
+
+    @app.get("/livez")
+    async def livez() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.add_middleware(ShedOverload, admission=Admission(_limits(queued=0)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        first = asyncio.create_task(client.get("/slow"))
+        await asyncio.sleep(0.05)
+        shed = await client.get("/slow", headers={"Authorization": "Bearer other"})
+        probe = await client.get("/livez")
+        gate.set()
+        assert (await first).status_code == 200
+    assert shed.status_code == 503
+    assert shed.headers["retry-after"] == "1"
+    assert shed.headers["content-type"] == "application/problem+json"
+    assert probe.status_code == 200
