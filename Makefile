@@ -3,6 +3,9 @@
 
 UV ?= uv
 RUN := $(UV) run --frozen
+# Every target runs on this machine with the development secrets, which the services accept only
+# in an environment named development; an environment set in the shell wins.
+export TASKWIRE_ENVIRONMENT ?= development
 
 .DEFAULT_GOAL := help
 .PHONY: help setup services run demo test lint fmt migrate reconcile token clean

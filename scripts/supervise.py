@@ -30,8 +30,10 @@ PEERS = {
     "TASKWIRE_AGGREGATOR_TASKS_URL": "tasks",
     "TASKWIRE_NOTIFIER_PROJECTS_URL": "projects",
 }
-# Lines read by a person behind a service's name: text, unless the environment asks for JSON.
-LOG_FORMAT = {"TASKWIRE_LOG_FORMAT": "text"}
+# What a local run assumes unless the environment says otherwise: lines read by a person behind
+# a service's name (text, not JSON); the development environment, the only one whose services
+# accept the development secrets (a service never assumes it by itself).
+LOCAL_DEFAULTS = {"TASKWIRE_LOG_FORMAT": "text", "TASKWIRE_ENVIRONMENT": "development"}
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -101,7 +103,7 @@ async def supervise(names: list[str]) -> int:
     for service in services:
         process = service.process = await asyncio.create_subprocess_exec(
             *_command(service.name, bin_dir),
-            env={**LOG_FORMAT, **os.environ, **peers},
+            env={**LOCAL_DEFAULTS, **os.environ, **peers},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops each in turn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -18,6 +19,10 @@ from tests.support.infra import Infra, provide_infra
 from tests.support.service import migrated_template
 from tests.support.stack import lone_projects_service
 from tests.support.system import System, running_system
+
+# The tests run the services locally with the development secrets, which the services accept
+# only in an environment named development; whatever the shell running pytest says.
+os.environ["TASKWIRE_ENVIRONMENT"] = "development"
 
 # hypothesis is imported here, at start-up, not first from deep inside a test module's import:
 # CPython 3.11.7's parser then fails with "AST constructor recursion depth mismatch" when

@@ -8,6 +8,7 @@ where kubectl is installed.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
@@ -347,6 +348,18 @@ def test_every_variable_in_the_manifests_is_a_setting_of_its_service(
         if service != "notifier":
             assert f"TASKWIRE_{service.upper()}_DATABASE_URL" in referenced
     assert referenced == secret_keys, f"unused in the example Secret: {secret_keys - referenced}"
+
+
+def test_only_docker_compose_runs_as_development(base: dict[tuple[str, str], Manifest]) -> None:
+    """Development is the one environment that accepts the development secrets: compose runs on
+    them; no Kubernetes manifest may say development, and the cluster's config says production."""
+    (compose,) = load_documents(ROOT / "docker-compose.yml")
+    for service in SETTINGS:
+        assert compose["services"][service]["environment"]["TASKWIRE_ENVIRONMENT"] == "development"
+    for manifest in K8S.rglob("*.yaml"):
+        text = manifest.read_text()
+        assert not re.search(r"TASKWIRE_ENVIRONMENT\W+development", text), manifest
+    assert base[("ConfigMap", "taskwire-config")]["data"]["TASKWIRE_ENVIRONMENT"] == "production"
 
 
 def test_every_variable_in_docker_compose_is_a_setting_of_its_service() -> None:

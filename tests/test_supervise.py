@@ -18,6 +18,8 @@ async def environment(
     infra: Infra, unique: str, exchange_names: tuple[str, str], amqp: AbstractRobustConnection
 ) -> AsyncIterator[dict[str, str]]:
     async with run_environment(infra, unique, exchange_names, amqp) as env:
+        # A shell that never named an environment: the run command says development itself.
+        env.pop("TASKWIRE_ENVIRONMENT")
         yield env
 
 

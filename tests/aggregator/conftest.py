@@ -69,7 +69,7 @@ def settings(
 ) -> AggregatorSettings:
     exchange, dead_letters = exchange_names
     return AggregatorSettings(
-        environment="test",
+        environment="development",
         database_url=database_url,
         amqp_url=infra.amqp_url,
         exchange=exchange,

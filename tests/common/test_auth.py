@@ -123,26 +123,42 @@ async def test_algorithm_confusion_is_refused(
         mint_token(settings, uuid4(), "a@b.test", "A")
 
 
-async def test_the_token_cli_prints_a_token_that_verifies(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def bare_shell(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """A shell that sets no TASKWIRE_ variable, as a developer's on this machine."""
     for name in [n for n in os.environ if n.startswith("TASKWIRE_")]:
         monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def cli_refusal(capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exited:
+        auth_cli.main([])
+    assert capsys.readouterr().out == ""
+    return str(exited.value.code)
+
+
+async def test_the_token_cli_prints_a_token_that_verifies(
+    bare_shell: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     user = uuid4()
     auth_cli.main(["--sub", str(user), "--email", "cli@example.test", "--name", "Cli"])
     token = capsys.readouterr().out.strip()
-    caller = await TokenVerifier(CommonSettings()).verify(token)
+    local = CommonSettings(environment="development")  # as the local run's services have it
+    caller = await TokenVerifier(local).verify(token)
     assert (caller.user_id, caller.email, caller.name) == (user, "cli@example.test", "Cli")
 
 
-def test_the_token_cli_explains_why_it_cannot_mint(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_the_token_cli_will_not_sign_with_the_public_secret_outside_development(
+    bare_shell: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in [n for n in os.environ if n.startswith("TASKWIRE_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("TASKWIRE_JWT_ALGORITHM", "RS256")
-    monkeypatch.setenv("TASKWIRE_JWKS_URL", "https://id.example/jwks.json")
-    with pytest.raises(SystemExit) as exited:
-        auth_cli.main([])
-    assert "HS256" in str(exited.value.code)
-    assert capsys.readouterr().out == ""
+    bare_shell.setenv("TASKWIRE_ENVIRONMENT", "production")
+    assert "TASKWIRE_JWT_SECRET" in cli_refusal(capsys)
+
+
+def test_the_token_cli_explains_why_it_cannot_mint(
+    bare_shell: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare_shell.setenv("TASKWIRE_JWT_ALGORITHM", "RS256")
+    bare_shell.setenv("TASKWIRE_JWKS_URL", "https://id.example/jwks.json")
+    assert "HS256" in cli_refusal(capsys)

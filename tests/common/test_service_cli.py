@@ -35,6 +35,15 @@ def test_the_usage_names_the_service(capsys: pytest.CaptureFixture[str]) -> None
     assert "usage: taskwire-demo [-h] {migrate,serve,run}" in capsys.readouterr().err
 
 
+def test_a_service_will_not_start_on_the_development_secrets_outside_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TASKWIRE_ENVIRONMENT")
+    with pytest.raises(SystemExit) as exited:
+        run_cli("demo", DemoSettings, DEMO_MIGRATIONS, _no_app, ["serve"])
+    assert "TASKWIRE_ENVIRONMENT=development for a local run" in str(exited.value.code)
+
+
 def test_an_unreachable_server_names_the_services_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TASKWIRE_DEMO_DATABASE_URL", URL.replace(":5432", ":1"))
     with pytest.raises(SystemExit) as exited:

@@ -19,9 +19,14 @@ class DemoSettings(CommonSettings):
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local run's environment, unless a test says otherwise."""
     for name in list(os.environ):
         if name.startswith("TASKWIRE_") or name in {"ENVIRONMENT", "AMQP_URL", "DATABASE_URL"}:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("TASKWIRE_ENVIRONMENT", "development")
+
+
+OWN_SECRETS = {"TASKWIRE_JWT_SECRET": "s" * 40, "TASKWIRE_INTERNAL_TOKEN": "i" * 40}
 
 
 def refusal(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
@@ -66,9 +71,10 @@ def test_global_names_are_shared_and_service_settings_take_the_prefix(
     assert settings.environment == "development"
 
 
-def test_keyword_construction_still_works_by_field_name() -> None:
-    settings = DemoSettings(amqp_url="amqp://kw/", environment="test")
-    assert (settings.amqp_url, settings.environment) == ("amqp://kw/", "test")
+def test_keyword_construction_still_works_by_field_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TASKWIRE_ENVIRONMENT")
+    settings = DemoSettings(amqp_url="amqp://kw/", environment="development")
+    assert (settings.amqp_url, settings.environment) == ("amqp://kw/", "development")
 
 
 def test_a_bad_service_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,6 +109,38 @@ def test_the_default_secret_is_refused_in_production(monkeypatch: pytest.MonkeyP
     assert "TASKWIRE_INTERNAL_TOKEN" in refusal(monkeypatch)
     monkeypatch.setenv("TASKWIRE_INTERNAL_TOKEN", "i" * 40)
     assert load_settings(DemoSettings).environment == "production"
+
+
+def test_without_an_environment_the_development_secrets_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TASKWIRE_ENVIRONMENT")
+    message = refusal(monkeypatch)
+    assert "TASKWIRE_INTERNAL_TOKEN and TASKWIRE_JWT_SECRET are the development defaults" in message
+    assert "TASKWIRE_ENVIRONMENT is unset, so production" in message
+    assert "set them to secrets of your own" in message
+    assert "or TASKWIRE_ENVIRONMENT=development for a local run" in message
+    for name, value in OWN_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings(DemoSettings).environment == "production"
+
+
+def test_only_development_accepts_the_development_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = refusal(monkeypatch, TASKWIRE_ENVIRONMENT="test")
+    assert "TASKWIRE_ENVIRONMENT is test" in message
+    monkeypatch.setenv("TASKWIRE_JWT_SECRET", OWN_SECRETS["TASKWIRE_JWT_SECRET"])
+    assert "TASKWIRE_INTERNAL_TOKEN is the development default" in refusal(monkeypatch)
+
+
+def test_an_http_jwks_url_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    jwks = {"TASKWIRE_JWT_ALGORITHM": "RS256", "TASKWIRE_JWKS_URL": "http://id.example/jwks"}
+    message = refusal(monkeypatch, TASKWIRE_ENVIRONMENT="production", **OWN_SECRETS, **jwks)
+    assert "TASKWIRE_JWKS_URL must be an https:// URL in production" in message
+    monkeypatch.setenv("TASKWIRE_JWKS_URL", "https://id.example/jwks")
+    assert load_settings(DemoSettings).jwks_url == "https://id.example/jwks"
+    monkeypatch.setenv("TASKWIRE_ENVIRONMENT", "development")
+    monkeypatch.setenv("TASKWIRE_JWKS_URL", "http://127.0.0.1:9/jwks")  # a local provider
+    assert load_settings(DemoSettings).jwks_url == "http://127.0.0.1:9/jwks"
 
 
 def test_a_short_internal_token_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,7 +44,7 @@ def settings(
 ) -> NotifierSettings:
     exchange, dead_letters = exchange_names
     options: dict[str, Any] = {
-        "environment": "test",
+        "environment": "development",
         "amqp_url": infra.amqp_url,
         "exchange": exchange,
         "dead_letter_exchange": dead_letters,

@@ -28,7 +28,7 @@ class BehindProxy:
 @pytest.fixture
 def users() -> Users:
     """Callers with tokens every service here accepts (the test settings' signing key)."""
-    return Users(CommonSettings(environment="test"))
+    return Users(CommonSettings(environment="development"))
 
 
 @pytest.fixture

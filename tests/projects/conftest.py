@@ -37,7 +37,7 @@ def settings(
 ) -> ProjectsSettings:
     exchange, dead_letters = exchange_names
     return ProjectsSettings(
-        environment="test",
+        environment="development",
         database_url=database_url,
         amqp_url=infra.amqp_url,
         exchange=exchange,

@@ -27,6 +27,7 @@ async def run_environment(
     exchanges, queues, ports and Redis prefix; all removed afterwards."""
     names = {svc: f"tw_{svc}_run_{unique}" for svc in ("projects", "tasks", "aggregator")}
     env = dict(os.environ)
+    env["TASKWIRE_ENVIRONMENT"] = "development"  # as the run command sets it
     env["TASKWIRE_NOTIFIER_PORT"] = str(free_port())
     env["TASKWIRE_GATEWAY_PORT"] = str(free_port())
     env["TASKWIRE_NOTIFIER_CONSUMER_QUEUE"] = f"notifier.run.t{unique}"

@@ -54,7 +54,7 @@ async def serve(
     async with cloned_database(infra, f"tw_{name}_{unique}", template) as url:
         settings, app = build(
             {
-                "environment": "test",
+                "environment": "development",
                 "database_url": url,
                 "amqp_url": infra.amqp_url,
                 "exchange": exchanges[0],

@@ -138,7 +138,7 @@ async def running_system(
             )
         )
         settings = NotifierSettings(
-            environment="test",
+            environment="development",
             amqp_url=infra.amqp_url,
             exchange=exchanges[0],
             dead_letter_exchange=exchanges[1],

@@ -52,7 +52,7 @@ def settings(
 ) -> TasksSettings:
     exchange, dead_letters = exchange_names
     return TasksSettings(
-        environment="test",
+        environment="development",
         database_url=database_url,
         amqp_url=infra.amqp_url,
         exchange=exchange,

@@ -58,7 +58,7 @@ async def make_client(database_url: str, db: ReplicaDb) -> AsyncIterator[MakeCli
 
     def make(projects_url: str) -> ProjectsClient:
         settings = TasksSettings(
-            environment="test",
+            environment="development",
             database_url=database_url,
             projects_url=projects_url,
             projects_attempts=3,

@@ -7,8 +7,10 @@ service; per-service settings (`database_url`, `port`, pool sizes) take the serv
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,8 +36,10 @@ class CommonSettings(BaseSettings):
     )
 
     service_name: str = "taskwire"
+    # Production unless told otherwise: a deployment that forgets the variable must not run
+    # with the development secrets, which anyone can read in the source.
     environment: Literal["development", "test", "production"] = Field(
-        "development", validation_alias=_global("environment")
+        "production", validation_alias=_global("environment")
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -60,7 +64,6 @@ class CommonSettings(BaseSettings):
     max_requests_queued_per_caller: int = Field(64, ge=0, le=100_000)
     max_requests_queued: int = Field(512, ge=0, le=1_000_000)
     request_queue_seconds: float = Field(1.0, gt=0, le=60)
-
 
     amqp_url: str = Field(
         "amqp://guest:guest@127.0.0.1:5672/", validation_alias=_global("amqp_url")
@@ -124,9 +127,13 @@ class CommonSettings(BaseSettings):
             )
         if self.jwt_algorithm == "RS256" and not self.jwks_url:
             raise ValueError("TASKWIRE_JWKS_URL is required when TASKWIRE_JWT_ALGORITHM=RS256")
-        problems = _secret_problems("TASKWIRE_INTERNAL_TOKEN", self.internal_token, self)
+        if self.environment == "production" and self.jwks_url and not _is_https(self.jwks_url):
+            # Keys fetched over plain HTTP can be swapped on the way for the attacker's own.
+            raise ValueError("TASKWIRE_JWKS_URL must be an https:// URL in production")
+        secrets = {"TASKWIRE_INTERNAL_TOKEN": self.internal_token}
         if self.jwt_algorithm == "HS256":
-            problems += _secret_problems("TASKWIRE_JWT_SECRET", self.jwt_secret, self)
+            secrets["TASKWIRE_JWT_SECRET"] = self.jwt_secret
+        problems = _secret_problems(secrets, self)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -135,22 +142,40 @@ class CommonSettings(BaseSettings):
 _DEVELOPMENT_SECRETS = {DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_TOKEN}
 
 
-def _secret_problems(name: str, secret: SecretStr, settings: CommonSettings) -> list[str]:
-    value = secret.get_secret_value()
-    if settings.environment == "production" and value in _DEVELOPMENT_SECRETS:
-        return [f"{name} is the development default; set a secret of your own outside development"]
-    if len(value) < 32:
-        return [f"{name} must be at least 32 characters"]
-    return []
+def _is_https(url: str) -> bool:
+    return urlsplit(url).scheme.lower() == "https"
+
+
+def _secret_problems(secrets: dict[str, SecretStr], settings: CommonSettings) -> list[str]:
+    values = {name: secret.get_secret_value() for name, secret in secrets.items()}
+    problems = [
+        f"{name} must be at least 32 characters" for name, v in values.items() if len(v) < 32
+    ]
+    public = [name for name, value in values.items() if value in _DEVELOPMENT_SECRETS]
+    if public and settings.environment != "development":
+        told = "environment" in settings.model_fields_set
+        environment = settings.environment if told else "unset, so production"
+        what, fix = (
+            ("is the development default", "it to a secret")
+            if len(public) == 1
+            else ("are the development defaults", "them to secrets")
+        )
+        problems.append(
+            f"{' and '.join(public)} {what}, public in the source, and TASKWIRE_ENVIRONMENT is "
+            f"{environment}: set {fix} of your own (32 or more characters), or "
+            "TASKWIRE_ENVIRONMENT=development for a local run"
+        )
+    return problems
 
 
 SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
 
-def load_settings(cls: type[SettingsT]) -> SettingsT:
-    """Build settings from the environment; on a bad value, exit naming each offending variable."""
+def load_settings(cls: type[SettingsT], **given: Any) -> SettingsT:
+    """Build settings from the environment (and `given`, which wins); on a bad value, exit
+    naming each offending variable."""
     try:
-        return cls()
+        return cls(**given)
     except ValidationError as exc:
         prefix = cls.model_config.get("env_prefix", "")
         lines = [f"{cls.__name__}: invalid configuration"]
@@ -160,6 +185,14 @@ def load_settings(cls: type[SettingsT]) -> SettingsT:
             name = _env_name(cls, field, prefix) if field else "(settings)"
             lines.append(f"  {name}: {err['msg']}")
         sys.exit("\n".join(lines))
+
+
+def load_local_settings(cls: type[SettingsT]) -> SettingsT:
+    """Settings for a tool run beside a local system (`taskwire-token`, the demo): development
+    unless TASKWIRE_ENVIRONMENT says otherwise. Services never assume it."""
+    if "TASKWIRE_ENVIRONMENT" in os.environ:
+        return load_settings(cls)
+    return load_settings(cls, environment="development")
 
 
 def _env_name(cls: type[CommonSettings], loc: str, prefix: str) -> str:
