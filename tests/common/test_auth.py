@@ -94,8 +94,8 @@ async def test_an_rs256_token_is_refused_when_hs256_is_configured() -> None:
 @pytest.fixture
 def identity_provider() -> Iterator[tuple[SigningKey, CommonSettings]]:
     key = SigningKey("k1")
-    with serve_jwks(key, SigningKey("k2")) as url:
-        yield key, CommonSettings(jwt_algorithm="RS256", jwks_url=url)
+    with serve_jwks(key, SigningKey("k2")) as provider:
+        yield key, CommonSettings(jwt_algorithm="RS256", jwks_url=provider.url)
 
 
 async def test_rs256_with_a_jwks(identity_provider: tuple[SigningKey, CommonSettings]) -> None:

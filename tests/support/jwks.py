@@ -31,8 +31,10 @@ class SigningKey:
         key: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.private.public_key()))
         return {**key, "kid": self.kid, "use": "sig", "alg": "RS256"}
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
+    def sign(self, claims: dict[str, Any], *, kid: str | None = None) -> str:
+        """Signed with this key, the header naming `kid` (this key's own unless given)."""
+        headers = {"kid": kid or self.kid}
+        return jwt.encode(claims, self.private, algorithm="RS256", headers=headers)
 
 
 def claims_for(sub: str, *, audience: str = "taskwire", issuer: str = "taskwire") -> dict[str, Any]:
@@ -48,14 +50,34 @@ def claims_for(sub: str, *, audience: str = "taskwire", issuer: str = "taskwire"
     }
 
 
+class IdentityProvider:
+    """What the JWKS endpoint publishes (change `keys` to rotate them, or set `down`) and how
+    often it has been fetched."""
+
+    def __init__(self, keys: list[SigningKey]) -> None:
+        self.keys = keys
+        self.down = False
+        self.fetches = 0
+        self.url = ""
+        self._lock = threading.Lock()
+
+    def fetched(self) -> tuple[int, bytes]:
+        with self._lock:
+            self.fetches += 1
+        if self.down:
+            return 503, b"{}"
+        return 200, json.dumps({"keys": [key.jwk() for key in self.keys]}).encode()
+
+
 @contextmanager
-def serve_jwks(*keys: SigningKey) -> Iterator[str]:
-    """Serve `{"keys": [...]}` over HTTP in a thread; yields the JWKS URL."""
-    body = json.dumps({"keys": [key.jwk() for key in keys]}).encode()
+def serve_jwks(*keys: SigningKey) -> Iterator[IdentityProvider]:
+    """Serve `{"keys": [...]}` over HTTP in a thread, at the provider's `url`."""
+    provider = IdentityProvider(list(keys))
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200)
+            status, body = provider.fetched()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -67,8 +89,9 @@ def serve_jwks(*keys: SigningKey) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
+    provider.url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+        yield provider
     finally:
         server.shutdown()
         server.server_close()

@@ -6,7 +6,6 @@ HS256 token signed with a public key is refused.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ import jwt
 from fastapi import Depends, Request
 
 from taskwire.common.errors import Unauthenticated
+from taskwire.common.jwks import SigningKeys
 from taskwire.common.settings import CommonSettings
 
 
@@ -46,7 +46,7 @@ class TokenVerifier:
         self._leeway = settings.jwt_leeway_seconds
         self._secret = settings.jwt_secret.get_secret_value()
         self._jwks = (
-            jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=600)
+            SigningKeys(settings.jwks_url, settings.jwks_refresh_seconds)
             if settings.jwt_algorithm == "RS256" and settings.jwks_url
             else None
         )
@@ -69,12 +69,7 @@ class TokenVerifier:
     async def _verify(self, token: str) -> tuple[Caller, float]:
         key: Any = self._secret
         if self._jwks is not None:
-            try:
-                # PyJWKClient fetches over blocking HTTP (cached afterwards): keep it off the loop.
-                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-            except jwt.PyJWTError as exc:
-                raise Unauthenticated(f"token signing key not found: {exc}") from exc
-            key = signing_key.key
+            key = await self._signing_key(token, self._jwks)
         try:
             claims = jwt.decode(
                 token,
@@ -90,6 +85,17 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         return _caller_from(claims, token), float(claims["exp"])
+
+    @staticmethod
+    async def _signing_key(token: str, jwks: SigningKeys) -> Any:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        found = await jwks.get(kid) if isinstance(kid, str) else None
+        if found is None:
+            raise Unauthenticated(f"token signing key not found: no key {kid!r} in the JWKS")
+        return found.key
 
 
 def _caller_from(claims: dict[str, Any], token: str) -> Caller:

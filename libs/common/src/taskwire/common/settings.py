@@ -87,6 +87,11 @@ class CommonSettings(BaseSettings):
     jwt_audience: str = Field("taskwire", validation_alias=_global("jwt_audience"))
     jwt_issuer: str = Field("taskwire", validation_alias=_global("jwt_issuer"))
     jwks_url: str | None = Field(None, validation_alias=_global("jwks_url"))
+    # How old the JWKS may get before it is fetched again; also how long a key the provider has
+    # just rotated in may go unknown, since an unknown kid does not trigger a fetch of its own.
+    jwks_refresh_seconds: float = Field(
+        300.0, gt=0, le=86_400, validation_alias=_global("jwks_refresh_seconds")
+    )
     jwt_leeway_seconds: int = Field(
         30, ge=0, le=300, validation_alias=_global("jwt_leeway_seconds")
     )
