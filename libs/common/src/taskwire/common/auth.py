@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from taskwire.common.errors import Unauthenticated
 from taskwire.common.jwks import SigningKeys
 from taskwire.common.settings import CommonSettings
+from taskwire.common.urls import is_web_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,8 @@ def _caller_from(claims: dict[str, Any], token: str) -> Caller:
         user_id=user_id,
         email=email,
         name=name if isinstance(name, str) and name else email,
-        picture=picture if isinstance(picture, str) else None,
+        # The picture becomes a member's avatar, shown by browsers: only a web address will do.
+        picture=picture if isinstance(picture, str) and is_web_url(picture) else None,
         token=token,
     )
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from taskwire.common.bodies import Body, Patch
 from taskwire.common.events.projects import Category, Counts, Role
+from taskwire.common.urls import WebUrl
 from taskwire.projects.domain import KEY_PATTERN, SLUG_MAX, SLUG_PATTERN
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -17,7 +18,6 @@ Description = Annotated[str, StringConstraints(max_length=10_000)]
 Slug = Annotated[str, StringConstraints(min_length=2, max_length=SLUG_MAX, pattern=SLUG_PATTERN)]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
-Url = Annotated[str, StringConstraints(max_length=2_000)]
 Position = Annotated[int, Field(ge=0, le=10_000)]
 
 
@@ -54,7 +54,7 @@ class MemberCreate(Body):
     user_id: UUID
     email: Email
     display_name: Name
-    avatar_url: Url | None = None
+    avatar_url: WebUrl | None = None
     role: Role = Role.MEMBER
 
 
