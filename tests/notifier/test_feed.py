@@ -1,5 +1,5 @@
 """Rooms carry their events in order with gapless numbers, and a client that reconnects gets
-exactly what it missed, or is told it cannot (`recovered: false`)."""
+exactly what it missed, or is told it cannot (`recovered: false`), never the other way round."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def overrides() -> dict[str, Any]:
     return {"history_length": 10}
 
 
-async def test_resume_beyond_history_or_in_another_epoch_is_not_recovered(
+async def test_resume_beyond_history_ahead_of_the_room_or_in_another_epoch_is_not_recovered(
     notifier: Notifier, users: Users, projects_service: str, events: EventSender, infra: Infra
 ) -> None:
     ada = users("ada")
@@ -87,6 +87,9 @@ async def test_resume_beyond_history_or_in_another_epoch_is_not_recovered(
         kept = await client_resume(feed, room, since=12, epoch=epoch)
         assert kept["recovered"] is True
         assert [f["seq"] for f in await feed.events(5)] == [13, 14, 15, 16, 17]
+        # Numbers the room never gave in this epoch: the client holds events the room has lost.
+        ahead = await client_resume(feed, room, since=20, epoch=epoch)
+        assert (ahead["recovered"], ahead["seq"]) == (False, 17), ahead
 
     # Redis lost the room's state: a new epoch, and old numbers mean nothing in it.
     store = redis.Redis.from_url(infra.redis_url)

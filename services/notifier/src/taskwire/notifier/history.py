@@ -42,7 +42,8 @@ return seq
 """
 
 # KEYS: seq, epoch, stream. ARGV: since, oldest kept ms, new epoch, epoch ttl s. Returns
-# {epoch, seq, complete, frames}: complete is 1 when every event after `since` is in history.
+# {epoch, seq, complete, frames}: complete is 1 when every event after `since` is in history
+# (never for a `since` past `seq`: numbers the room did not give).
 _READ: Final = """
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
@@ -52,7 +53,8 @@ if not epoch then
 end
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[1])
-if since < 0 or since >= seq then return {epoch, seq, 1, {}} end
+if since < 0 or since == seq then return {epoch, seq, 1, {}} end
+if since > seq then return {epoch, seq, 0, {}} end
 local entries = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+')
 local frames = {}
 local expected = since + 1
