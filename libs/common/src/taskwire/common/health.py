@@ -34,6 +34,20 @@ def broker_check(broker: Broker) -> ReadinessCheck:
 
 router = APIRouter(tags=["health"])
 
+# What /readyz answers, ready or not (the notifier answers the same on its own port).
+_READINESS = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["status", "checks"],
+            "properties": {
+                "status": {"enum": ["ok", "unavailable"]},
+                "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    }
+}
+
 
 @router.get("/livez")
 async def livez() -> dict[str, str]:
@@ -57,7 +71,13 @@ def readiness_body(ready: bool, report: dict[str, str]) -> bytes:
     return orjson.dumps({"status": "ok" if ready else "unavailable", "checks": report})
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "Every dependency answers", "content": _READINESS},
+        503: {"description": "A dependency does not answer (see `checks`)", "content": _READINESS},
+    },
+)
 async def readyz(request: Request) -> Response:
     ready, report = await readiness(request.app.state.readiness_checks)
     # FastAPI deprecated ORJSONResponse; a plain Response with orjson bytes keeps the speed.
