@@ -12,11 +12,13 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
 from taskwire.notifier.server import Notifier
+from taskwire.notifier.settings import NotifierSettings
 from tests.notifier.helpers import client, task_event, url_of
 from tests.support.amqp import EventSender
 from tests.support.stack import post, workspace_and_project
@@ -100,14 +102,52 @@ async def test_rooms_and_connections_are_limited(start: Start, users: Users) -> 
             pass
 
 
-async def test_only_allowed_browser_origins_connect(start: Start, users: Users) -> None:
-    async with start(allowed_origins=["https://app.example"]) as notifier:
-        with pytest.raises(InvalidStatus) as refused:
-            async with connect(url_of(notifier), origin=Origin("https://evil.example")):
-                pass
-        assert refused.value.response.status_code == 403
-        async with client(notifier, users("ada"), origin=Origin("https://app.example")):
+async def refused_status(notifier: Notifier, origin: str) -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url_of(notifier), origin=Origin(origin)):
             pass
+    return refused.value.response.status_code
+
+
+async def test_production_admits_only_the_listed_browser_origins(
+    start: Start, users: Users
+) -> None:
+    ada = users("ada")
+    async with start(environment="production", allowed_origins=["https://app.example"]) as notifier:
+        assert await refused_status(notifier, "https://evil.example") == 403
+        async with client(notifier, ada, origin=Origin("https://app.example")):
+            pass
+        async with client(notifier, ada):  # no Origin: not a browser
+            pass
+    async with start(environment="production", allowed_origins=[]) as notifier:
+        assert await refused_status(notifier, "https://app.example") == 403  # none listed
+        async with client(notifier, ada):
+            pass
+
+
+async def test_outside_production_any_origin_connects(start: Start, users: Users) -> None:
+    async with (
+        start(environment="development", allowed_origins=["https://app.example"]) as notifier,
+        client(notifier, users("ada"), origin=Origin("https://evil.example")),
+    ):
+        pass
+
+
+def test_allowed_origins_read_as_a_comma_separated_or_json_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    variable = "TASKWIRE_NOTIFIER_ALLOWED_ORIGINS"
+    for value in (
+        "https://a.example, http://B.example:8080",
+        '["https://a.example", "http://b.example:8080"]',
+    ):
+        monkeypatch.setenv(variable, value)
+        found = NotifierSettings(environment="development").allowed_origins
+        assert found == ["https://a.example", "http://b.example:8080"], value
+    for value in ("https://a.example/", "a.example", "https://a.example/app"):
+        monkeypatch.setenv(variable, value)
+        with pytest.raises(ValidationError, match="is not an origin"):
+            NotifierSettings(environment="development")
 
 
 async def test_presence_lists_who_is_in_a_room(

@@ -125,7 +125,7 @@ class Notifier:
                 s.host,
                 s.port,
                 process_request=Routes(self.readiness_checks, self.telemetry.metrics),
-                origins=[None, *map(Origin, s.allowed_origins)] if s.allowed_origins else None,
+                origins=allowed_origins(s),
                 max_size=s.max_frame_bytes,
                 ping_interval=s.ping_interval_seconds,
                 ping_timeout=s.ping_timeout_seconds,
@@ -215,3 +215,15 @@ class Notifier:
             return None
         except ConnectionClosed:
             return None
+
+
+def allowed_origins(settings: NotifierSettings) -> list[Origin | None] | None:
+    """The `Origin`s a handshake may carry (None: any). Only production holds browsers to its
+    list, an empty one refusing them all; a client that sends no Origin is not a browser, and
+    browsers are what the check protects (from pages of other sites opening the feed with their
+    users' credentials)."""
+    if settings.environment != "production":
+        return None
+    if not settings.allowed_origins:
+        log.warning("TASKWIRE_NOTIFIER_ALLOWED_ORIGINS is empty: every browser will be refused")
+    return [None, *map(Origin, settings.allowed_origins)]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import orjson
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from taskwire.common.settings import CommonSettings
 
@@ -33,8 +37,30 @@ class NotifierSettings(CommonSettings):
     messages_per_second: float = Field(20.0, gt=0, description="inbound rate, burst of twice")
     rooms_per_connection: int = Field(100, ge=1)
     connections_per_user: int = Field(20, ge=1, description="across every notifier process")
-    allowed_origins: list[str] = Field(
+    # Read by the validator below, not as JSON alone: a comma-separated list is what people type.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="browser origins allowed to connect; empty: any. Clients without an "
-        "Origin header (not browsers) are always allowed",
+        description="in production, the browser origins allowed to connect (none: no browser); "
+        "elsewhere any. Clients without an Origin header (not browsers) are always allowed",
     )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = orjson.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list):
+            return value
+        origins = [str(origin).strip().lower() for origin in value if str(origin).strip()]
+        for origin in origins:
+            parts = urlsplit(origin)
+            # What a browser sends: scheme and host, no path, not even "/"; anything else would
+            # never match and lock every browser out without a word.
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or origin != (f"{parts.scheme}://{parts.netloc}")
+            ):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+        return origins
