@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
@@ -28,6 +27,7 @@ from taskwire.notifier.access import Forbidden, Gatekeeper
 from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
 from taskwire.notifier.metrics import NotifierMetrics
+from taskwire.notifier.rate import MessageRate
 from taskwire.notifier.registry import Registry
 from taskwire.notifier.rooms import parse_room
 
@@ -61,8 +61,7 @@ class Session:
         self.name = name
         self._services = services
         self.rooms: dict[str, UUID | None] = {}  # room -> its workspace
-        self._tokens = 2 * services.messages_per_second
-        self._refilled = time.monotonic()
+        self._rate = MessageRate(services.messages_per_second)
         self._closing = False
         self._chores: set[asyncio.Task[None]] = set()
 
@@ -76,7 +75,7 @@ class Session:
         await self.send(body)
 
     async def handle(self, raw: str | bytes) -> None:
-        if not self._take_token():
+        if not self._rate.take():
             self._close(TOO_MANY, "too many messages")
             return
         try:
@@ -232,13 +231,3 @@ class Session:
         task = asyncio.get_running_loop().create_task(work)
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
-
-    def _take_token(self) -> bool:
-        now = time.monotonic()
-        rate = self._services.messages_per_second
-        self._tokens = min(2 * rate, self._tokens + (now - self._refilled) * rate)
-        self._refilled = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
