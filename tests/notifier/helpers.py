@@ -107,10 +107,13 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def client(notifier: Notifier, user: User, **options: Any) -> AsyncIterator[Client]:
+async def client(
+    notifier: Notifier, user: User, token: str | None = None, **options: Any
+) -> AsyncIterator[Client]:
+    """A client authenticated as `user` (with `token` when given, else the user's own)."""
     async with connect(url_of(notifier), **options) as connection:
         found = Client(connection)
-        await found.send(op="auth", token=user.token)
+        await found.send(op="auth", token=token or user.token)
         ready = await found.next()
         assert ready == {"op": "ready", "user_id": str(user.id)}, ready
         yield found

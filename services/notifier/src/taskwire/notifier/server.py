@@ -30,12 +30,11 @@ from taskwire.notifier.hub import Hub
 from taskwire.notifier.metrics import NotifierMetrics
 from taskwire.notifier.registry import LEASE_SECONDS, Registry
 from taskwire.notifier.routes import Routes
-from taskwire.notifier.session import TOO_MANY, Services, Session
+from taskwire.notifier.session import TOO_MANY, UNAUTHENTICATED, Services, Session
 from taskwire.notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
 
-UNAUTHENTICATED = 4001
 TRY_AGAIN_LATER = 1013
 
 
@@ -67,11 +66,14 @@ class Notifier:
             self.projects, self.redis, s.redis_key_prefix, s.access_cache_seconds
         )
         self.registry = Registry(self.redis, s.redis_key_prefix, s.connections_per_user)
+        self.verifier = TokenVerifier(s)
         self.services = Services(
             self.hub,
             self.log,
             gatekeeper,
             self.registry,
+            self.verifier,
+            s.jwt_leeway_seconds,
             s.rooms_per_connection,
             s.messages_per_second,
             self.metrics,
@@ -91,7 +93,6 @@ class Notifier:
             tracer=self.telemetry.tracer,
             metrics=self.telemetry.metrics,
         )
-        self.verifier = TokenVerifier(s)
         self.sessions: set[Session] = set()
         self.metrics.follow(self.sessions, self.hub.rooms)
         # One definition of each check, for /readyz and for taskwire_dependency_up alike.

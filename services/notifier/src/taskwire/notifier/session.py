@@ -1,9 +1,10 @@
 """One client connection: its subscriptions and the protocol's operations (docs/notifier.md).
 
-client: auth (first, unless the Authorization header carried the token), subscribe (with
-`since` and `epoch` to resume), unsubscribe, presence. server: ready, subscribed, event,
-unsubscribed, presence, error. Close codes: 4001 unauthenticated, 4003 forbidden, 4008 too
-slow, 4029 too many connections or messages.
+client: auth (first, unless the Authorization header carried the token; again with a fresh
+token before the last one expires), subscribe (with `since` and `epoch` to resume), unsubscribe,
+presence. server: ready, renewed, subscribed, event, unsubscribed, presence, error. Close codes:
+4001 unauthenticated (or the token expired), 4008 too slow, 4029 too many connections or
+messages.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import redis.asyncio as redis
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from taskwire.common.auth import Caller
-from taskwire.common.errors import ServiceUnavailable
+from taskwire.common.auth import Caller, TokenVerifier
+from taskwire.common.errors import ServiceUnavailable, Unauthenticated
 from taskwire.notifier.access import Forbidden, Gatekeeper
+from taskwire.notifier.credentials import Credentials
 from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
 from taskwire.notifier.metrics import NotifierMetrics
@@ -33,6 +35,7 @@ from taskwire.notifier.rooms import parse_room
 
 log = logging.getLogger(__name__)
 
+UNAUTHENTICATED: Final = 4001
 TOO_SLOW: Final = 4008
 TOO_MANY: Final = 4029
 INTERRUPTED: Final = 1012  # service restart: reconnect and resume
@@ -46,6 +49,8 @@ class Services:
     log: RoomLog
     gatekeeper: Gatekeeper
     registry: Registry
+    verifier: TokenVerifier
+    token_leeway_seconds: float
     rooms_per_connection: int
     messages_per_second: float
     metrics: NotifierMetrics
@@ -56,7 +61,6 @@ class Session:
         self, connection: ServerConnection, caller: Caller, services: Services, name: str
     ) -> None:
         self.connection = connection
-        self.caller = caller
         self.user_id = caller.user_id
         self.name = name
         self._services = services
@@ -64,6 +68,9 @@ class Session:
         self._rate = MessageRate(services.messages_per_second)
         self._closing = False
         self._chores: set[asyncio.Task[None]] = set()
+        self.credentials = Credentials(
+            caller, services.verifier, services.token_leeway_seconds, self._token_expired
+        )
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.connection.send(orjson.dumps(message), text=True)
@@ -91,15 +98,23 @@ class Session:
             "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe,
             "presence": self._presence,
-            "auth": self._already,
+            "auth": self._renew,
         }.get(op if isinstance(op, str) else "")
         if handler is None:
             await self.error("unknown_op", f"unknown op {str(op)[:50]!r}")
             return
         await handler(message)
 
-    async def _already(self, _: dict[str, Any]) -> None:
-        await self.error("bad_request", "already authenticated")
+    async def _renew(self, message: dict[str, Any]) -> None:
+        try:
+            exp = await self.credentials.renew(message.get("token"))
+        except Unauthenticated as exc:
+            self._close(UNAUTHENTICATED, str(exc)[:120])
+            return
+        await self.send({"op": "renewed", "user_id": str(self.user_id), "exp": int(exp)})
+
+    def _token_expired(self) -> None:
+        self._close(UNAUTHENTICATED, "token expired: connect again with a fresh one")
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
         name = message.get("room")
@@ -118,7 +133,7 @@ class Session:
             await self.error("too_many_rooms", "too many rooms on this connection", key)
             return
         try:
-            workspace = await self._services.gatekeeper.admit(self.caller, room)
+            workspace = await self._services.gatekeeper.admit(self.credentials.caller, room)
             await self._join(key, workspace, since, epoch)
         except Forbidden as exc:
             await self.error("forbidden", str(exc), key)
@@ -184,6 +199,7 @@ class Session:
 
     async def close(self) -> None:
         """The connection has ended: leave every room."""
+        self.credentials.cancel()
         for room in list(self.rooms):
             self._services.hub.leave(room, self)
         try:
@@ -221,6 +237,7 @@ class Session:
         if self._closing:
             return False
         self._closing = True
+        self.credentials.cancel()
         for room in list(self.rooms):
             self._services.hub.leave(room, self)
         self._chore(self.connection.close(code, reason))
