@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -150,3 +151,14 @@ def task_event(project: UUID, workspace: UUID, title: str = "t", **changes: Any)
         workspace_id=workspace,
         project_id=project,
     )
+
+
+async def small_window(notifier: Notifier) -> socket.socket:
+    """A socket to the notifier whose receive buffer is tiny: a client that stops reading stalls
+    the server's sends after a few kilobytes, not after the kernel's megabytes."""
+    host, port = address_of(notifier).split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    return sock

@@ -3,15 +3,13 @@ resumes, slow clients closed) beside what every service measures; `/readyz` besi
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import httpx
 
 from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import address_of, client, http_of, task_event
+from tests.notifier.helpers import client, http_of, small_window, task_event
 from tests.support.amqp import EventSender
 from tests.support.metrics import Scrape, scrape
 from tests.support.stack import workspace_and_project
@@ -107,17 +105,6 @@ async def test_metrics_follow_sessions_rooms_deliveries_and_resumes(
         "not_recovered": 1,
     }
     await eventually(idle, what="no session and no room left")
-
-
-async def small_window(notifier: Notifier) -> socket.socket:
-    """A socket to the notifier whose receive buffer is tiny: a client that stops reading stalls
-    the server's sends after a few kilobytes, not after the kernel's megabytes."""
-    host, port = address_of(notifier).split(":")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
-    return sock
 
 
 async def test_a_slow_client_closed_is_counted(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,10 +42,10 @@ redis.call('PUBLISH', ARGV[7], ARGV[1] .. '\\n' .. seq .. '\\n' .. frame)
 return seq
 """
 
-# KEYS: seq, epoch, stream. ARGV: since, oldest kept ms, new epoch, epoch ttl s. Returns
-# {epoch, seq, complete, frames}: complete is 1 when every event after `since` is in history
-# (never for a `since` past `seq`: numbers the room did not give).
-_READ: Final = """
+# KEYS: seq, epoch, stream. ARGV: since (-1: none wanted), oldest kept ms, new epoch, epoch ttl
+# s. Returns {epoch, seq, complete}: complete is 1 when every event after `since` is in history
+# (the stream only ever loses entries from its front, so its first wanted entry tells).
+_POSITION: Final = """
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[3]
@@ -53,33 +54,49 @@ if not epoch then
 end
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[1])
-if since < 0 or since == seq then return {epoch, seq, 1, {}} end
-if since > seq then return {epoch, seq, 0, {}} end
-local entries = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+')
-local frames = {}
-local expected = since + 1
-for _, entry in ipairs(entries) do
-  local id = tonumber(string.match(entry[1], '^(%d+)'))
-  local fields = entry[2]
-  if id ~= expected or tonumber(fields[2]) < tonumber(ARGV[2]) then
-    return {epoch, seq, 0, {}}
-  end
-  frames[#frames + 1] = fields[4]
-  expected = expected + 1
-end
-if expected ~= seq + 1 then return {epoch, seq, 0, {}} end
-return {epoch, seq, 1, frames}
+if since < 0 or since == seq then return {epoch, seq, 1} end
+if since > seq then return {epoch, seq, 0} end
+local first = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+', 'COUNT', 1)[1]
+if not first then return {epoch, seq, 0} end
+local id = tonumber(string.match(first[1], '^(%d+)'))
+if id ~= since + 1 or tonumber(first[2][2]) < tonumber(ARGV[2]) then return {epoch, seq, 0} end
+return {epoch, seq, 1}
 """
+
+# KEYS: stream. ARGV: first seq, last seq, most entries, most bytes (passed by the frame that
+# reaches it). Returns the page's frames, or nil when the history no longer holds one of them.
+_PAGE: Final = """
+local expected = tonumber(ARGV[1])
+local frames, size = {}, 0
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[2] .. '-0', 'COUNT', ARGV[3])
+for _, entry in ipairs(entries) do
+  if tonumber(string.match(entry[1], '^(%d+)')) ~= expected then return false end
+  frames[#frames + 1] = entry[2][4]
+  expected = expected + 1
+  size = size + #entry[2][4]
+  if size >= tonumber(ARGV[4]) then break end
+end
+if #frames == 0 then return false end
+return frames
+"""
+
+# What one resuming session holds of its backlog at a time.
+PAGE_ENTRIES: Final = 100
+PAGE_BYTES: Final = 65_536
+
+
+class HistoryLost(Exception):
+    """Entries a resume still had to send left the history meanwhile (trimmed, or Redis lost
+    the room)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Backlog:
-    """Where a room stands, and what a client that saw up to `since` missed."""
+class Position:
+    """Where a room stands, and whether what a client that saw up to `since` missed is kept."""
 
     epoch: str
     seq: int
-    complete: bool  # every missed event is in `frames`
-    frames: list[bytes]
+    complete: bool  # every event after `since` is in history
 
 
 class RoomLog:
@@ -93,7 +110,8 @@ class RoomLog:
         self._seconds = seconds
         self.channel = channel
         self._publish = client.register_script(_PUBLISH)
-        self._read = client.register_script(_READ)
+        self._position = client.register_script(_POSITION)
+        self._page = client.register_script(_PAGE)
 
     def _keys(self, room: str) -> list[str]:
         base = self._prefix + room
@@ -119,16 +137,28 @@ class RoomLog:
         seq: int = await self._publish(keys=keys, args=args)
         return seq
 
-    async def backlog(self, room: str, since: int) -> Backlog:
-        """The room's epoch and last number, and the frames after `since` (-1: none wanted)."""
+    async def position(self, room: str, since: int | None) -> Position:
+        """The room's epoch and last number; with `since`, whether history holds every event
+        after it (a `since` past the last number is a loss, never a match)."""
         oldest = int((time.time() - self._seconds) * 1000)
-        epoch, seq, complete, frames = await self._read(
+        epoch, seq, complete = await self._position(
             keys=self._keys(room),
-            args=[since, oldest, secrets.token_hex(4), self._seconds * 24],
+            args=[-1 if since is None else since, oldest, secrets.token_hex(4), self._seconds * 24],
         )
-        return Backlog(
-            epoch.decode() if isinstance(epoch, bytes) else str(epoch),
-            int(seq),
-            bool(complete),
-            list(frames),
+        return Position(
+            epoch.decode() if isinstance(epoch, bytes) else str(epoch), int(seq), bool(complete)
         )
+
+    async def pages(self, room: str, since: int, until: int) -> AsyncGenerator[list[bytes], None]:
+        """The frames numbered after `since` up to `until`, a page at a time, so a long resume
+        never sits in memory whole; HistoryLost when one has left the history meanwhile."""
+        stream = self._keys(room)[2]
+        expected = since + 1
+        while expected <= until:
+            frames: list[bytes] | None = await self._page(
+                keys=[stream], args=[expected, until, PAGE_ENTRIES, PAGE_BYTES]
+            )
+            if not frames:
+                raise HistoryLost(f"{room}: history no longer holds {expected}")
+            yield frames
+            expected += len(frames)

@@ -4,7 +4,8 @@ Redis publishes (numbered once, by whichever process consumed the event) sent to
 A room's frame is sent as the same bytes to all its live sessions at once (`broadcast`), without
 waiting for any of them. A session whose unsent bytes pass the limit is closed (4008, too slow)
 instead: it resumes from history. A session joining a room collects the room's frames while its
-backlog is sent, then goes live past the last number the backlog held.
+backlog is sent, then goes live past the last number the backlog held; what it collects counts
+as unsent, so a session that cannot take its backlog cannot hoard the room's traffic either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 from uuid import UUID
 
@@ -38,6 +40,20 @@ class Member(Protocol):
     def revoked(self, workspace_id: UUID) -> None: ...
 
 
+@dataclass
+class Collected:
+    """A joining member's frames of the room that came while its backlog was being sent."""
+
+    frames: list[tuple[int, bytes]] = field(default_factory=list)
+    size: int = 0
+
+
+def unsent(connection: ServerConnection) -> int:
+    """Bytes written to the connection that its peer has not taken yet."""
+    transport = connection.transport
+    return 0 if transport is None else transport.get_write_buffer_size()
+
+
 class Hub:
     def __init__(
         self, client: redis.Redis, channel: str, send_limit: int, deliveries: Counter
@@ -48,7 +64,7 @@ class Hub:
         self._deliveries = deliveries
         # room -> live member -> the last sequence number it had before it went live
         self._live: dict[str, dict[Member, int]] = defaultdict(dict)
-        self._joining: dict[str, dict[Member, list[tuple[int, bytes]]]] = defaultdict(dict)
+        self._joining: dict[str, dict[Member, Collected]] = defaultdict(dict)
         self._by_user: dict[UUID, set[Member]] = defaultdict(set)
         self.listening = asyncio.Event()
 
@@ -67,19 +83,22 @@ class Hub:
     def join(self, room: str, member: Member) -> None:
         """Start collecting the room's frames for `member` (before its backlog is read)."""
         _remove(self._live, room, member)
-        self._joining[room][member] = []
+        self._joining[room][member] = Collected()
 
     def catch_up(self, room: str, member: Member, last: int) -> list[tuple[int, bytes]]:
         """`member` has everything up to `last`: the frames collected since that are newer, to
         send in order. When there are none, it goes live at once (no await in between, so no
-        frame can come between the last collected one and the first live one)."""
+        frame can come between the last collected one and the first live one), unless it has
+        left the room meanwhile (revoked, closed): then it stays out."""
         joining = self._joining.get(room, {})
-        collected = joining.get(member, [])
-        newer = [(seq, frame) for seq, frame in collected if seq > last]
+        collected = joining.get(member)
+        if collected is None:
+            return []
+        newer = [(seq, frame) for seq, frame in collected.frames if seq > last]
         if newer:
-            joining[member] = []
+            joining[member] = Collected()
             return newer
-        joining.pop(member, None)
+        del joining[member]
         if not joining:
             self._joining.pop(room, None)
         self._live[room][member] = last
@@ -90,24 +109,28 @@ class Hub:
         _remove(self._joining, room, member)
 
     def deliver(self, room: str, seq: int, frame: bytes) -> None:
-        for collected in self._joining.get(room, {}).values():
-            collected.append((seq, frame))
-        live = self._live.get(room)
-        if not live:
-            return
-        receivers, slow = [], []
+        slow: list[Member] = []
+        for member, collected in self._joining.get(room, {}).items():
+            if collected.size + len(frame) + unsent(member.connection) > self._limit:
+                slow.append(member)
+                continue
+            collected.frames.append((seq, frame))
+            collected.size += len(frame)
+        receivers = []
         # Over live.items() itself, not a copy: at 10,000 sessions a copy per frame was most of
-        # the collector's work. too_slow() changes the dict, so it runs after the loop.
-        for member, last in live.items():
+        # the collector's work. too_slow() changes the dicts, so it runs after the loops.
+        for member, last in self._live.get(room, {}).items():
             if seq <= last:
                 continue  # already sent with its backlog
-            transport = member.connection.transport
+            transport = member.connection.transport  # unsent(), inlined: the hot path
             if transport is not None and transport.get_write_buffer_size() > self._limit:
                 slow.append(member)
                 continue
             receivers.append(member.connection)
         for member in slow:
             member.too_slow()
+        if not receivers:
+            return
         broadcast(receivers, frame, text=True)
         self._deliveries.inc(len(receivers))
 

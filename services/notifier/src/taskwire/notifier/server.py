@@ -24,9 +24,11 @@ from taskwire.common.sampling import Sampler
 from taskwire.common.service_client import ServiceClient
 from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.access import Gatekeeper
+from taskwire.notifier.catchup import CatchUp
 from taskwire.notifier.feed import BINDINGS, Feed, RedisStep
 from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
+from taskwire.notifier.joining import Joining
 from taskwire.notifier.metrics import NotifierMetrics
 from taskwire.notifier.registry import LEASE_SECONDS, Registry
 from taskwire.notifier.routes import Routes
@@ -67,9 +69,12 @@ class Notifier:
         )
         self.registry = Registry(self.redis, s.redis_key_prefix, s.connections_per_user)
         self.verifier = TokenVerifier(s)
+        # A client that takes none of its backlog for as long as a ping may go unanswered is
+        # treated as one that stopped answering pings.
+        catch_up = CatchUp(s.send_queue_bytes, s.ping_timeout_seconds)
         self.services = Services(
             self.hub,
-            self.log,
+            Joining(self.hub, self.log, self.registry, catch_up, self.metrics),
             gatekeeper,
             self.registry,
             self.verifier,

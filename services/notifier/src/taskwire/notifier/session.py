@@ -26,8 +26,8 @@ from taskwire.common.auth import Caller, TokenVerifier
 from taskwire.common.errors import ServiceUnavailable, Unauthenticated
 from taskwire.notifier.access import Forbidden, Gatekeeper
 from taskwire.notifier.credentials import Credentials
-from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
+from taskwire.notifier.joining import Joining
 from taskwire.notifier.metrics import NotifierMetrics
 from taskwire.notifier.rate import MessageRate
 from taskwire.notifier.registry import Registry
@@ -46,7 +46,7 @@ class Services:
     """What every session of a process shares."""
 
     hub: Hub
-    log: RoomLog
+    joining: Joining
     gatekeeper: Gatekeeper
     registry: Registry
     verifier: TokenVerifier
@@ -134,47 +134,20 @@ class Session:
             return
         try:
             workspace = await self._services.gatekeeper.admit(self.credentials.caller, room)
-            await self._join(key, workspace, since, epoch)
+            await self._services.joining.join(self, key, workspace, since, epoch)
         except Forbidden as exc:
             await self.error("forbidden", str(exc), key)
         except (ServiceUnavailable, redis.RedisError, OSError) as exc:
-            self.rooms.pop(key, None)
-            self._services.hub.leave(key, self)
+            self.drop(key)
             log.warning("could not subscribe %s to %s: %r", self.name, key, exc)
             await self.error("unavailable", "the room cannot be joined right now; retry", key)
 
-    async def _join(
-        self, room: str, workspace: UUID | None, since: int | None, epoch: object
-    ) -> None:
-        hub = self._services.hub
-        self.rooms[room] = workspace
-        hub.join(room, self)
-        backlog = await self._services.log.backlog(room, -1 if since is None else since)
-        reply: dict[str, Any] = {
-            "op": "subscribed",
-            "room": room,
-            "seq": backlog.seq,
-            "epoch": backlog.epoch,
-        }
-        frames: list[bytes] = []
-        if since is not None:
-            recovered = epoch == backlog.epoch and backlog.complete
-            reply["recovered"] = recovered
-            frames = backlog.frames if recovered else []
-            metrics = self._services.metrics
-            (metrics.recovered if recovered else metrics.not_recovered).inc()
-        await self.send(reply)
-        await self._send_frames(frames)
-        last = backlog.seq
-        while collected := hub.catch_up(room, self, last):  # none left: it is live
-            await self._send_frames([frame for _, frame in collected])
-            last = collected[-1][0]
-        await self._services.registry.enter(room, self.user_id, self.name)
+    def holds(self, room: str) -> bool:
+        return not self._closing and room in self.rooms
 
-    async def _send_frames(self, frames: list[bytes]) -> None:
-        for frame in frames:
-            await self.connection.send(frame, text=True)
-        self._services.metrics.deliveries.inc(len(frames))
+    def drop(self, room: str) -> None:
+        self.rooms.pop(room, None)
+        self._services.hub.leave(room, self)
 
     async def _unsubscribe(self, message: dict[str, Any]) -> None:
         room = str(message.get("room"))
@@ -193,8 +166,7 @@ class Session:
         await self.send({"op": "presence", "room": room, "users": users})
 
     async def _leave(self, room: str) -> None:
-        self.rooms.pop(room, None)
-        self._services.hub.leave(room, self)
+        self.drop(room)
         await self._services.registry.leave(room, self.user_id, self.name)
 
     async def close(self) -> None:
@@ -221,8 +193,7 @@ class Session:
     def revoked(self, workspace_id: UUID) -> None:
         lost = [room for room, ws in self.rooms.items() if ws == workspace_id]
         for room in lost:
-            self.rooms.pop(room, None)
-            self._services.hub.leave(room, self)
+            self.drop(room)
         if lost:
             self._chore(self._tell_revoked(lost))
 
