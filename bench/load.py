@@ -44,15 +44,20 @@ class Connection:
         return cls(*await asyncio.open_connection(host, port))
 
     async def send(self, raw: bytes) -> tuple[int, bytes]:
+        status, _, body = await self.exchange(raw)
+        return status, body
+
+    async def exchange(self, raw: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+        """The status, the headers (names in lower case) and the body of the answer to `raw`."""
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
-        length = 0
+        headers: dict[bytes, bytes] = {}
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length)
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get(b"content-length", b"0"))
+        return status, headers, await self.reader.readexactly(length)
 
     def close(self) -> None:
         self.writer.close()
