@@ -90,3 +90,16 @@ async def test_workspace_bodies_are_validated(
 ) -> None:
     response = await client.post(f"/api/v1{url}", json=body, headers=users().auth)
     assert_problem(response, 422, "validation")
+
+
+async def test_a_body_that_is_not_utf8_answers_400_as_documented(
+    client: httpx.AsyncClient, setup: tuple[User, str], database_url: str
+) -> None:
+    """Found by the fuzzer: undecodable bytes are refused before validation, with a status the
+    document did not declare until then."""
+    user, url = setup
+    before = await row_counts(database_url)
+    headers = user.auth | {"Content-Type": "application/json"}
+    response = await client.post(url, content=b'{"name": "\xc3\x28"}', headers=headers)
+    assert_problem(response, 400, "bad-request")
+    assert await row_counts(database_url) == before

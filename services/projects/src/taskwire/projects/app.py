@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from taskwire.common import openapi
 from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.settings import load_settings
 from taskwire.common.telemetry import Telemetry
@@ -33,8 +34,11 @@ def create_app(
         summary="Workspaces, members, projects and their task statuses",
         version="1",
         telemetry=runtime.http_telemetry(),
+        responses=openapi.problems(*openapi.EVERY_ROUTE),
+        generate_unique_id_function=openapi.operation_id,
         lifespan=runtime.lifespan(),
     )
     runtime.install(app)
+    openapi.document(app)
     app.include_router(router)
     return app

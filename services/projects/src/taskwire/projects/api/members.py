@@ -17,6 +17,7 @@ from taskwire.common.events.projects import (
     MemberState,
     Role,
 )
+from taskwire.common.openapi import ETAG, links, problems
 from taskwire.projects import domain
 from taskwire.projects.api.deps import ConnDep, IfMatch, PageDep, UowDep, tag
 from taskwire.projects.events import member_event
@@ -24,6 +25,8 @@ from taskwire.projects.schemas import MemberCreate, MemberPublic, MembersPublic,
 from taskwire.projects.store import members as store
 
 router = APIRouter(prefix="/workspaces/{workspace_id}/members", tags=["members"])
+CREATED = {"workspace_id": "$response.body#/workspace_id", "user_id": "$response.body#/user_id"}
+READ = {"workspace_id": "$request.path.workspace_id", "user_id": "$request.path.user_id"}
 
 
 async def _load(
@@ -45,7 +48,7 @@ def _live(target: MemberState | None) -> MemberState:
     return target
 
 
-@router.get("")
+@router.get("", responses=problems(400, 404))
 async def list_members(
     workspace_id: UUID, caller: CallerDep, conn: ConnDep, page: PageDep
 ) -> MembersPublic:
@@ -56,7 +59,10 @@ async def list_members(
     return MembersPublic(items=[MemberPublic.model_validate(m) for m in items], next_cursor=cursor)
 
 
-@router.get("/{user_id}")
+@router.get(
+    "/{user_id}",
+    responses=problems(404) | links(200, change_member_role=READ | ETAG, remove_member=READ | ETAG),
+)
 async def get_member(
     workspace_id: UUID, user_id: UUID, caller: CallerDep, conn: ConnDep, response: Response
 ) -> MemberPublic:
@@ -67,7 +73,17 @@ async def get_member(
     return MemberPublic.model_validate(member)
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses=problems(400, 403, 404, 409)
+    | links(
+        201,
+        get_member=CREATED,
+        change_member_role=CREATED | ETAG,
+        remove_member=CREATED | ETAG,
+    ),
+)
 async def add_member(
     workspace_id: UUID, body: MemberCreate, caller: CallerDep, uow: UowDep, response: Response
 ) -> MemberPublic:
@@ -92,7 +108,9 @@ async def add_member(
     return MemberPublic.model_validate(member)
 
 
-@router.patch("/{user_id}")
+@router.patch(
+    "/{user_id}", responses=problems(400, 403, 404, 409, 412) | links(200, get_member=READ)
+)
 async def change_member_role(
     workspace_id: UUID,
     user_id: UUID,
@@ -118,7 +136,7 @@ async def change_member_role(
     return MemberPublic.model_validate(member)
 
 
-@router.delete("/{user_id}", status_code=204)
+@router.delete("/{user_id}", status_code=204, responses=problems(403, 404, 409, 412))
 async def remove_member(
     workspace_id: UUID,
     user_id: UUID,

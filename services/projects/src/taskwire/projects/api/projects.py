@@ -24,6 +24,7 @@ from taskwire.common.events.projects import (
     StatusState,
 )
 from taskwire.common.ids import new_id
+from taskwire.common.openapi import ETAG, links, problems
 from taskwire.common.outbox import EventUnitOfWork
 from taskwire.projects import domain
 from taskwire.projects.api.deps import ConnDep, IfMatch, PageDep, UowDep, tag
@@ -42,6 +43,11 @@ from taskwire.projects.store.workspaces import workspace_for
 
 router = APIRouter(tags=["projects"])
 ARCHIVED = {"false": False, "true": True, "all": None}
+CREATED = {"project_id": "$response.body#/id"}
+READ = {"project_id": "$request.path.project_id"}
+# A project's answer lists its board: a status to delete, and another to take its tasks.
+BOARD = {"status_id": "$response.body#/statuses/0/id", "move_to": "$response.body#/statuses/1/id"}
+CHANGES = ("update_project", "archive_project", "restore_project", "delete_project")
 
 
 async def project_for(
@@ -63,7 +69,18 @@ def _key_taken(key: str) -> Conflict:
     return Conflict(f"another project of this workspace has the key {key!r}", key=key)
 
 
-@router.post("/workspaces/{workspace_id}/projects", status_code=201)
+@router.post(
+    "/workspaces/{workspace_id}/projects",
+    status_code=201,
+    responses=problems(400, 403, 404, 409)
+    | links(
+        201,
+        get_project=CREATED,
+        list_statuses=CREATED,
+        create_status=CREATED,
+        **dict.fromkeys(CHANGES, CREATED | ETAG),
+    ),
+)
 async def create_project(
     workspace_id: UUID, body: ProjectCreate, caller: CallerDep, uow: UowDep, response: Response
 ) -> ProjectDetail:
@@ -95,7 +112,7 @@ async def create_project(
     return _detail(project, board)
 
 
-@router.get("/workspaces/{workspace_id}/projects")
+@router.get("/workspaces/{workspace_id}/projects", responses=problems(400, 404))
 async def list_projects(
     workspace_id: UUID,
     caller: CallerDep,
@@ -114,7 +131,11 @@ async def list_projects(
     )
 
 
-@router.get("/projects/{project_id}")
+@router.get(
+    "/projects/{project_id}",
+    responses=problems(404)
+    | links(200, delete_status=BOARD, **dict.fromkeys(CHANGES, READ | ETAG)),
+)
 async def get_project(
     project_id: UUID, caller: CallerDep, conn: ConnDep, response: Response
 ) -> ProjectDetail:
@@ -123,7 +144,10 @@ async def get_project(
     return _detail(project, await boards.board(conn, project_id))
 
 
-@router.patch("/projects/{project_id}")
+@router.patch(
+    "/projects/{project_id}",
+    responses=problems(400, 403, 404, 409, 412) | links(200, get_project=READ),
+)
 async def update_project(
     project_id: UUID,
     body: ProjectUpdate,
@@ -146,7 +170,7 @@ async def update_project(
     return _detail(project, board)
 
 
-@router.post("/projects/{project_id}/archive")
+@router.post("/projects/{project_id}/archive", responses=problems(403, 404, 412))
 async def archive_project(
     project_id: UUID, caller: CallerDep, uow: UowDep, response: Response, if_match: IfMatch = None
 ) -> ProjectDetail:
@@ -154,7 +178,7 @@ async def archive_project(
     return await _set_archived(project_id, True, caller.user_id, uow, response, if_match)
 
 
-@router.post("/projects/{project_id}/restore")
+@router.post("/projects/{project_id}/restore", responses=problems(403, 404, 412))
 async def restore_project(
     project_id: UUID, caller: CallerDep, uow: UowDep, response: Response, if_match: IfMatch = None
 ) -> ProjectDetail:
@@ -187,7 +211,7 @@ async def _set_archived(
     return _detail(project, board)
 
 
-@router.delete("/projects/{project_id}", status_code=204)
+@router.delete("/projects/{project_id}", status_code=204, responses=problems(403, 404, 412))
 async def delete_project(
     project_id: UUID, caller: CallerDep, uow: UowDep, if_match: IfMatch = None
 ) -> None:

@@ -19,6 +19,7 @@ from taskwire.common.events.projects import (
     StatusState,
 )
 from taskwire.common.ids import new_id
+from taskwire.common.openapi import ETAG, links, problems
 from taskwire.common.outbox import EventUnitOfWork
 from taskwire.projects import domain
 from taskwire.projects.api.deps import ConnDep, IfMatch, UowDep, tag
@@ -29,6 +30,7 @@ from taskwire.projects.store import statuses as store
 
 router = APIRouter(tags=["statuses"])
 EDITABLE = {"name", "category", "position"}
+CREATED = {"status_id": "$response.body#/id"}
 
 
 async def _board_of(
@@ -58,14 +60,19 @@ def _save_events(
             uow.emit(status_event(STATUS_UPDATED, status, actor, diff))
 
 
-@router.get("/projects/{project_id}/statuses")
+@router.get("/projects/{project_id}/statuses", responses=problems(404))
 async def list_statuses(project_id: UUID, caller: CallerDep, conn: ConnDep) -> StatusesPublic:
     await project_for(conn, project_id, caller.user_id)
     board = await store.board(conn, project_id)
     return StatusesPublic(items=[StatusPublic.model_validate(s) for s in board])
 
 
-@router.post("/projects/{project_id}/statuses", status_code=201)
+@router.post(
+    "/projects/{project_id}/statuses",
+    status_code=201,
+    responses=problems(400, 403, 404, 409)
+    | links(201, update_status=CREATED | ETAG, delete_status=CREATED | ETAG),
+)
 async def create_status(
     project_id: UUID, body: StatusCreate, caller: CallerDep, uow: UowDep, response: Response
 ) -> StatusPublic:
@@ -89,7 +96,7 @@ async def create_status(
     return StatusPublic.model_validate(created)
 
 
-@router.patch("/statuses/{status_id}")
+@router.patch("/statuses/{status_id}", responses=problems(400, 403, 404, 412))
 async def update_status(
     status_id: UUID,
     body: StatusUpdate,
@@ -111,7 +118,7 @@ async def update_status(
     return StatusPublic.model_validate(result)
 
 
-@router.delete("/statuses/{status_id}", status_code=204)
+@router.delete("/statuses/{status_id}", status_code=204, responses=problems(403, 404, 409, 412))
 async def delete_status(
     status_id: UUID,
     move_to: Annotated[UUID, Query(description="the status of the same project taking its tasks")],

@@ -18,6 +18,7 @@ from taskwire.common.events.projects import (
     WorkspaceState,
 )
 from taskwire.common.ids import new_id
+from taskwire.common.openapi import ETAG, links, problems
 from taskwire.projects import domain
 from taskwire.projects.api.deps import ConnDep, IfMatch, PageDep, UowDep, tag
 from taskwire.projects.events import member_event, workspace_event
@@ -31,6 +32,8 @@ from taskwire.projects.store import conflict_on
 from taskwire.projects.store import workspaces as store
 
 router = APIRouter(prefix="/workspaces", tags=["workspaces"])
+CREATED = {"workspace_id": "$response.body#/id"}
+READ = {"workspace_id": "$request.path.workspace_id"}
 
 
 def _public(workspace: WorkspaceState, role: Role) -> WorkspacePublic:
@@ -51,7 +54,20 @@ def _owner(workspace: WorkspaceState, caller: Caller) -> MemberState:
     )
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses=problems(400, 409)
+    | links(
+        201,
+        get_workspace=CREATED,
+        update_workspace=CREATED | ETAG,
+        list_members=CREATED,
+        add_member=CREATED,
+        create_project=CREATED,
+        list_projects=CREATED,
+    ),
+)
 async def create_workspace(
     body: WorkspaceCreate, caller: CallerDep, uow: UowDep, response: Response
 ) -> WorkspacePublic:
@@ -80,14 +96,14 @@ async def create_workspace(
     return _public(workspace, Role.OWNER)
 
 
-@router.get("")
+@router.get("", responses=problems(400))
 async def list_my_workspaces(caller: CallerDep, conn: ConnDep, page: PageDep) -> WorkspacesPublic:
     rows = await store.workspaces_of(conn, caller.user_id, page.after, page.limit + 1)
     items, cursor = page.split(rows, lambda row: row[0].id)
     return WorkspacesPublic(items=[_public(w, role) for w, role in items], next_cursor=cursor)
 
 
-@router.get("/{workspace_id}")
+@router.get("/{workspace_id}", responses=problems(404) | links(200, update_workspace=READ | ETAG))
 async def get_workspace(
     workspace_id: UUID, caller: CallerDep, conn: ConnDep, response: Response
 ) -> WorkspacePublic:
@@ -98,7 +114,10 @@ async def get_workspace(
     return _public(*found)
 
 
-@router.patch("/{workspace_id}")
+@router.patch(
+    "/{workspace_id}",
+    responses=problems(400, 403, 404, 409, 412) | links(200, get_workspace=READ),
+)
 async def update_workspace(
     workspace_id: UUID,
     body: WorkspaceUpdate,
