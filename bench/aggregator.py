@@ -99,7 +99,7 @@ async def bench(args: argparse.Namespace) -> None:
     exchange, dlx = f"taskwire.events.bench{tag}", f"taskwire.dlx.bench{tag}"
     template, prefix = f"tw_bench_aggregator_{tag}", f"tw:bench{tag}:"
     queues, databases = [f"bench.sink{tag}"], [template]
-    defaults = AggregatorSettings(environment="test")
+    defaults = AggregatorSettings(environment="development")
     prefetch = defaults.consumer_prefetch
     messages, truth = make_events(args.events, args.projects, args.duplicates, args.seed)
     print(
@@ -129,7 +129,7 @@ async def bench(args: argparse.Namespace) -> None:
             url = await create_database(ADMIN_URL, databases[-1], template=template)
             await publish(broker, messages)
             settings = AggregatorSettings(
-                environment="test",
+                environment="development",
                 database_url=url,
                 amqp_url=AMQP_URL,
                 redis_url=REDIS_URL,

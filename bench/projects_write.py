@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import statistics
 import subprocess
@@ -22,6 +23,7 @@ import aio_pika
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+importlib.import_module("bench")  # a local benchmark's environment (bench/__init__.py)
 from taskwire.common.auth import mint_token
 from taskwire.common.events import decode
 from taskwire.common.settings import CommonSettings

@@ -139,7 +139,7 @@ async def bench(tasks: int, rounds: int) -> None:
             url = await create_database(ADMIN_URL, name)
             await upgrade_aggregator(url)
             settings = AggregatorSettings(
-                environment="test", database_url=url, tasks_url=f"http://127.0.0.1:{port}"
+                environment="development", database_url=url, tasks_url=f"http://127.0.0.1:{port}"
             )
             walks.append(await timed_walk(settings, project))
             fulls.append(await timed_reconcile(settings, project))
