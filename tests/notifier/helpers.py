@@ -17,12 +17,20 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from taskwire.common.events import Envelope, Subject, new_event
-from taskwire.common.events.projects import Category
+from taskwire.common.events.projects import (
+    MEMBER_REMOVED,
+    WORKSPACE_UPDATED,
+    Category,
+    MemberState,
+    Role,
+    WorkspaceState,
+)
 from taskwire.common.events.tasks import Priority, TaskState
 from taskwire.common.ids import new_id
 from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
+from tests.support.stack import post
 from tests.support.users import User
 from tests.support.waiting import eventually
 
@@ -150,6 +158,40 @@ def task_event(project: UUID, workspace: UUID, title: str = "t", **changes: Any)
         data=state,
         workspace_id=workspace,
         project_id=project,
+    )
+
+
+async def add_member(
+    projects_service: str, owner: User, workspace: UUID, user: User
+) -> dict[str, Any]:
+    """`user` made a member of `workspace` by its owner; the member as the service answered."""
+    body = {"user_id": str(user.id), "email": user.email, "display_name": user.name}
+    return await post(projects_service, owner, f"/workspaces/{workspace}/members", body)
+
+
+def workspace_event(workspace: UUID, name: str = "Acme") -> Envelope:
+    now = datetime.now(UTC)
+    state = WorkspaceState(
+        id=workspace, name=name, slug="acme", version=2, created_at=now, updated_at=now
+    )
+    return new_event(
+        WORKSPACE_UPDATED,
+        producer="projects",
+        subject=Subject(kind="workspace", id=workspace, version=2),
+        data=state,
+        workspace_id=workspace,
+    )
+
+
+def removal_event(member: dict[str, Any]) -> Envelope:
+    """`member.removed` for a member as the projects service answered it when adding them."""
+    removed = MemberState.model_validate({**member, "role": Role.MEMBER, "removed": True})
+    return new_event(
+        MEMBER_REMOVED,
+        producer="projects",
+        subject=Subject(kind="member", id=removed.user_id, version=removed.version + 1),
+        data=removed,
+        workspace_id=removed.workspace_id,
     )
 
 

@@ -11,13 +11,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from taskwire.common.auth import mint_token
-from taskwire.common.events import Subject, new_event
-from taskwire.common.events.projects import MemberState, Role
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import client, task_event, url_of
+from tests.notifier.helpers import add_member, client, removal_event, task_event, url_of
 from tests.support.amqp import EventSender
-from tests.support.stack import post, workspace_and_project
+from tests.support.stack import workspace_and_project
 from tests.support.users import Users
 from tests.support.waiting import eventually
 
@@ -78,8 +76,7 @@ async def test_a_removed_member_is_cut_off_at_once(
 ) -> None:
     ada, bob = users("ada"), users("bob")
     workspace, project = await workspace_and_project(projects_service, ada)
-    body = {"user_id": str(bob.id), "email": bob.email, "display_name": bob.name}
-    member = await post(projects_service, ada, f"/workspaces/{workspace}/members", body)
+    member = await add_member(projects_service, ada, workspace, bob)
     async with client(notifier, bob) as feed:
         assert (await feed.subscribe(f"project:{project}"))["op"] == "subscribed"
         assert (await feed.subscribe(f"workspace:{workspace}"))["op"] == "subscribed"
@@ -89,16 +86,7 @@ async def test_a_removed_member_is_cut_off_at_once(
             f"project:{project}",
             f"user:{bob.id}",
         }
-        removed = MemberState.model_validate({**member, "role": Role.MEMBER, "removed": True})
-        await events.publish(
-            new_event(
-                "member.removed",
-                producer="projects",
-                subject=Subject(kind="member", id=bob.id, version=removed.version + 1),
-                data=removed,
-                workspace_id=workspace,
-            )
-        )
+        await events.publish(removal_event(member))
         cut: set[str] = set()
         while len(cut) < 2:
             frame = await feed.next()

@@ -19,9 +19,9 @@ from websockets.typing import Origin
 
 from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import client, task_event, url_of
+from tests.notifier.helpers import add_member, client, task_event, url_of
 from tests.support.amqp import EventSender
-from tests.support.stack import post, workspace_and_project
+from tests.support.stack import workspace_and_project
 from tests.support.users import Users
 from tests.support.waiting import eventually
 
@@ -155,8 +155,7 @@ async def test_presence_lists_who_is_in_a_room(
 ) -> None:
     ada, bob = users("ada"), users("bob")
     workspace, project = await workspace_and_project(projects_service, ada)
-    body = {"user_id": str(bob.id), "email": bob.email, "display_name": bob.name}
-    await post(projects_service, ada, f"/workspaces/{workspace}/members", body)
+    await add_member(projects_service, ada, workspace, bob)
     room = f"project:{project}"
     async with client(notifier, ada) as one, client(notifier, bob) as two:
         await one.subscribe(room)

@@ -1,5 +1,5 @@
-"""A session entering a room: told where the room stands, sent what it missed (a page of history
-at a time, at its client's pace), then live."""
+"""A session entering a room it has a pass to: checked once it is in, told where the room
+stands, sent what it missed (a page of history at a time, at its client's pace), then live."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from uuid import UUID
 
 from websockets.protocol import State
 
+from taskwire.notifier.access import Forbidden, Gatekeeper, Pass
 from taskwire.notifier.catchup import CatchUp
 from taskwire.notifier.history import HistoryLost, RoomLog
 from taskwire.notifier.hub import Hub, Member
@@ -34,21 +35,31 @@ class Joining:
         self,
         hub: Hub,
         room_log: RoomLog,
+        gatekeeper: Gatekeeper,
         registry: Registry,
         catch_up: CatchUp,
         metrics: NotifierMetrics,
     ) -> None:
         self._hub = hub
         self._log = room_log
+        self._gatekeeper = gatekeeper
         self._registry = registry
         self._catch_up = catch_up
         self._metrics = metrics
 
     async def join(
-        self, session: Joiner, room: str, workspace: UUID | None, since: int | None, epoch: object
+        self, session: Joiner, room: str, granted: Pass, since: int | None, epoch: object
     ) -> None:
-        session.rooms[room] = workspace
+        """Forbidden when the pass was voided before the session was in the room; otherwise a
+        removal's revoke finds it there, whenever it comes."""
+        session.rooms[room] = granted.workspace
         self._hub.join(room, session)
+        if not await self._gatekeeper.still_valid(granted, session.user_id):
+            told = not session.holds(room)  # the removal's revoke reached it meanwhile
+            session.drop(room)
+            if told:
+                return
+            raise Forbidden("no longer a member of this room's workspace")
         position = await self._log.position(room, since)
         reply: dict[str, Any] = {
             "op": "subscribed",

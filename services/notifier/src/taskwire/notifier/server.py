@@ -74,7 +74,7 @@ class Notifier:
         catch_up = CatchUp(s.send_queue_bytes, s.ping_timeout_seconds)
         self.services = Services(
             self.hub,
-            Joining(self.hub, self.log, self.registry, catch_up, self.metrics),
+            Joining(self.hub, self.log, gatekeeper, self.registry, catch_up, self.metrics),
             gatekeeper,
             self.registry,
             self.verifier,

@@ -133,8 +133,8 @@ class Session:
             await self.error("too_many_rooms", "too many rooms on this connection", key)
             return
         try:
-            workspace = await self._services.gatekeeper.admit(self.credentials.caller, room)
-            await self._services.joining.join(self, key, workspace, since, epoch)
+            granted = await self._services.gatekeeper.admit(self.credentials.caller, room)
+            await self._services.joining.join(self, key, granted, since, epoch)
         except Forbidden as exc:
             await self.error("forbidden", str(exc), key)
         except (ServiceUnavailable, redis.RedisError, OSError) as exc:
