@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from taskwire.common import openapi
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.settings import load_settings
@@ -66,9 +67,12 @@ def create_app(
         summary="The board: tasks, their moves, archive, restore, delete and lists",
         version="1",
         telemetry=runtime.http_telemetry(),
+        responses=openapi.problems(*openapi.EVERY_ROUTE),
+        generate_unique_id_function=openapi.operation_id,
         lifespan=lifespan,
     )
     runtime.install(app)
+    openapi.document(app)
     app.state.settings = settings
     app.state.directory = directory
     # Single statements need no transaction: AUTOCOMMIT saves a BEGIN and a COMMIT round trip

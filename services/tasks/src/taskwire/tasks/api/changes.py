@@ -28,6 +28,8 @@ from taskwire.common.events.tasks import (
     TaskState,
 )
 from taskwire.common.http import IfMatch, check_if_match, runtime, tag
+from taskwire.common.openapi import links, problems
+from taskwire.tasks.api.deps import READ_TASK
 from taskwire.tasks.directory import Directory
 from taskwire.tasks.domain import WRITERS, format_rank, rank_between
 from taskwire.tasks.events import changed, task_event
@@ -78,7 +80,9 @@ def _placed(body: TaskMove) -> Rule:
     return move
 
 
-@router.patch("/tasks/{task_id}")
+@router.patch(
+    "/tasks/{task_id}", responses=problems(400, 403, 404, 409, 412) | links(200, get_task=READ_TASK)
+)
 async def update_task(
     task_id: UUID,
     body: TaskUpdate,
@@ -92,7 +96,10 @@ async def update_task(
     return _tagged(response, await change_task(request, task_id, caller, if_match, change))
 
 
-@router.post("/tasks/{task_id}/move")
+@router.post(
+    "/tasks/{task_id}/move",
+    responses=problems(400, 403, 404, 409, 412) | links(200, get_task=READ_TASK),
+)
 async def move_task(
     task_id: UUID,
     body: TaskMove,
@@ -106,7 +113,7 @@ async def move_task(
     return _tagged(response, await change_task(request, task_id, caller, if_match, change))
 
 
-@router.post("/tasks/{task_id}/archive")
+@router.post("/tasks/{task_id}/archive", responses=problems(403, 404, 409, 412))
 async def archive_task(
     task_id: UUID, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
 ) -> TaskPublic:
@@ -114,7 +121,7 @@ async def archive_task(
     return _tagged(response, await change_task(request, task_id, caller, if_match, ARCHIVE))
 
 
-@router.post("/tasks/{task_id}/restore")
+@router.post("/tasks/{task_id}/restore", responses=problems(403, 404, 409, 412))
 async def restore_task(
     task_id: UUID, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
 ) -> TaskPublic:
@@ -122,7 +129,7 @@ async def restore_task(
     return _tagged(response, await change_task(request, task_id, caller, if_match, RESTORE))
 
 
-@router.delete("/tasks/{task_id}", status_code=204)
+@router.delete("/tasks/{task_id}", status_code=204, responses=problems(403, 404, 409, 412))
 async def delete_task(
     task_id: UUID, caller: CallerDep, request: Request, if_match: IfMatch = None
 ) -> None:

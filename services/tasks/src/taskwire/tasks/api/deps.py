@@ -25,6 +25,10 @@ from taskwire.tasks.store.keyset import Cursor, Order
 from taskwire.tasks.store.lists import Filters
 
 MAX_LIMIT: Final = 200
+# Links between the task routes (taskwire.common.openapi): a task answered, and what changes it.
+CREATED_TASK: Final = {"task_id": "$response.body#/id"}
+READ_TASK: Final = {"task_id": "$request.path.task_id"}
+TASK_CHANGES: Final = ("update_task", "move_task", "archive_task", "restore_task", "delete_task")
 
 
 # Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`

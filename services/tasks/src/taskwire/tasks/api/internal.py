@@ -19,12 +19,13 @@ from pydantic import BaseModel, Field
 from taskwire.common.auth import InternalDep
 from taskwire.common.bodies import Body
 from taskwire.common.events.projects import Category
+from taskwire.common.openapi import API, problems
 from taskwire.tasks.api.deps import StatementsDep
 from taskwire.tasks.store.facts import FIELDS, Fact, facts_of, facts_page
 
 MAX_FACTS: Final = 10_000
 
-router = APIRouter(prefix="/internal/v1", tags=["internal"])
+router = APIRouter(prefix="/internal/v1", tags=["internal"], responses=problems(*API))
 
 
 class TaskFacts(BaseModel):
@@ -57,7 +58,7 @@ async def task_facts(
     return _answer(items, items[-1][0] if len(items) == limit else None)
 
 
-@router.post("/task-facts/lookup", response_model=TaskFacts)
+@router.post("/task-facts/lookup", response_model=TaskFacts, responses=problems(400))
 async def look_up_task_facts(
     _: InternalDep, engine: StatementsDep, body: TaskFactsLookup
 ) -> Response:

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from taskwire.common.auth import CallerDep
 from taskwire.common.http import ConnDep
+from taskwire.common.openapi import problems
 from taskwire.tasks.api.deps import PageByIdDep, encode_cursor
 from taskwire.tasks.schemas import TasksPublic
 from taskwire.tasks.store import lists
@@ -14,7 +15,7 @@ from taskwire.tasks.views import task_from_row
 router = APIRouter(tags=["tasks"])
 
 
-@router.get("/me/tasks")
+@router.get("/me/tasks", responses=problems(400))
 async def my_tasks(caller: CallerDep, conn: ConnDep, page: PageByIdDep) -> TasksPublic:
     """Assigned to the caller, neither archived nor deleted, by id (creation order)."""
     rows, after = await lists.assigned_page(conn, caller.user_id, page.after, page.limit)

@@ -21,9 +21,13 @@ from taskwire.common.auth import Caller, CallerDep
 from taskwire.common.errors import Conflict, NotFound, Problem
 from taskwire.common.events.tasks import TASK_CREATED, TaskState
 from taskwire.common.http import runtime, tag
+from taskwire.common.openapi import ETAG, links, problems
 from taskwire.tasks import idempotency
 from taskwire.tasks.api.creating import Board, check_bulk, draft, refused, target_status
 from taskwire.tasks.api.deps import (
+    CREATED_TASK,
+    READ_TASK,
+    TASK_CHANGES,
     DirectoryDep,
     FiltersDep,
     IdempotencyKey,
@@ -47,7 +51,13 @@ ATTEMPTS: Final = 2
 _rng = random.Random()
 
 
-@router.post("/projects/{project_id}/tasks", status_code=201, response_model=TaskPublic)
+@router.post(
+    "/projects/{project_id}/tasks",
+    status_code=201,
+    response_model=TaskPublic,
+    responses=problems(400, 403, 404, 409)
+    | links(201, get_task=CREATED_TASK, **dict.fromkeys(TASK_CHANGES, CREATED_TASK | ETAG)),
+)
 async def create_task(
     project_id: UUID,
     body: TaskCreate,
@@ -131,7 +141,12 @@ async def _create(
     raise refused()
 
 
-@router.post("/projects/{project_id}/tasks/bulk", status_code=201)
+@router.post(
+    "/projects/{project_id}/tasks/bulk",
+    status_code=201,
+    responses=problems(400, 403, 404, 409)
+    | links(201, get_task={"task_id": "$response.body#/items/0/id"}),
+)
 async def create_tasks(
     project_id: UUID, body: TasksCreate, caller: CallerDep, request: Request
 ) -> TasksCreated:
@@ -180,7 +195,10 @@ async def create_tasks(
     raise refused()
 
 
-@router.get("/tasks/{task_id}")
+@router.get(
+    "/tasks/{task_id}",
+    responses=problems(404) | links(200, **dict.fromkeys(TASK_CHANGES, READ_TASK | ETAG)),
+)
 async def get_task(
     task_id: UUID, caller: CallerDep, request: Request, directory: DirectoryDep, response: Response
 ) -> TaskPublic:
@@ -194,7 +212,7 @@ async def get_task(
     return task_from_row(row)
 
 
-@router.get("/projects/{project_id}/tasks")
+@router.get("/projects/{project_id}/tasks", responses=problems(400, 404))
 async def list_tasks(
     project_id: UUID,
     caller: CallerDep,
