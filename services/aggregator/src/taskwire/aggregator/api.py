@@ -16,9 +16,10 @@ from taskwire.aggregator.store import ProjectCounts
 from taskwire.common.auth import CallerDep, InternalDep
 from taskwire.common.events.projects import Category, Counts
 from taskwire.common.http import runtime
+from taskwire.common.openapi import API, problems
 
-router = APIRouter(prefix="/api/v1", tags=["counts"])
-internal = APIRouter(prefix="/internal/v1", tags=["internal"])
+router = APIRouter(prefix="/api/v1", tags=["counts"], responses=problems(*API))
+internal = APIRouter(prefix="/internal/v1", tags=["internal"], responses=problems(*API))
 
 
 class CountsPublic(BaseModel):
@@ -50,7 +51,7 @@ CacheDep = Annotated[CountsCache, Depends(_cache)]
 @router.get(
     "/projects/{project_id}/counts",
     response_model=CountsPublic,
-    responses={404: {"description": "no such project, or not the caller's to read"}},
+    responses=problems(404),
 )
 async def project_counts(
     project_id: UUID, caller: CallerDep, request: Request, cache: CacheDep

@@ -18,6 +18,7 @@ from taskwire.aggregator.metrics import AggregatorMetrics
 from taskwire.aggregator.reconcile import Drift, reconcile
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.aggregator.snapshot import TaskSnapshot
+from taskwire.common import openapi
 from taskwire.common.runtime import BatchSubscription, ServiceRuntime
 from taskwire.common.service_client import ServiceClient
 from taskwire.common.settings import load_settings
@@ -79,9 +80,12 @@ def create_app(
         summary="Exact task counts and derived status per project",
         version="1",
         telemetry=runtime.http_telemetry(),
+        responses=openapi.problems(*openapi.EVERY_ROUTE),
+        generate_unique_id_function=openapi.operation_id,
         lifespan=lifespan,
     )
     runtime.install(app)
+    openapi.document(app)
     app.state.settings = settings
     app.state.counts_cache = cache
     app.state.counter = counter
