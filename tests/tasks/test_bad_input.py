@@ -168,3 +168,14 @@ async def test_a_cursor_is_taken_only_unchanged_and_in_its_own_order(api: Api, w
         assert_problem(wrong, 400, "bad-request")
     assert_problem(await api.get(w.member, "/me/tasks", cursor=cursor), 400, "bad-request")
     assert (await api.get(w.member, w.tasks_url, cursor=cursor)).status_code == 200
+
+
+@pytest.mark.parametrize("updated_at", ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"])
+async def test_a_cursor_time_beyond_the_calendar_in_utc_answers_400(
+    api: Api, w: World, updated_at: str
+) -> None:
+    """It was a 500: the driver could not encode the time once made UTC."""
+    value = {"order": "updated", "id": str(new_id()), "updated_at": updated_at}
+    forged = b64(json.dumps(value).encode())
+    response = await api.get(w.member, w.tasks_url, cursor=forged, order="updated")
+    assert_problem(response, 400, "bad-request")

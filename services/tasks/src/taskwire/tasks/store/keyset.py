@@ -6,12 +6,13 @@ point in the order it was made for, so a forged one answers 400, never an error 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Order(StrEnum):
@@ -44,6 +45,18 @@ class Cursor(BaseModel):
     status_id: UUID | None = None
     position: Decimal | None = Field(None, allow_inf_nan=False, max_digits=2_000)
     updated_at: AwareDatetime | None = None
+
+    @field_validator("updated_at")
+    @classmethod
+    def _a_utc_time(cls, value: datetime | None) -> datetime | None:
+        # An offset can carry a time past the calendar's ends once it is made UTC (year 0 or
+        # 10000), which the database driver cannot encode: refused here, not a 500 there.
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError("updated_at is out of range") from exc
+        return value
 
     @model_validator(mode="after")
     def _exactly_its_order_keys(self) -> Self:
