@@ -23,12 +23,13 @@ import aio_pika
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-importlib.import_module("bench")  # a local benchmark's environment (bench/__init__.py)
 from taskwire.common.auth import mint_token
 from taskwire.common.events import decode
 from taskwire.common.settings import CommonSettings
 from tests.support.databases import create_database, drop_database
 from tests.support.ports import free_port
+
+importlib.import_module("bench")  # a local benchmark's environment (bench/__init__.py)
 
 ADMIN_URL = os.environ.get(
     "TASKWIRE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
