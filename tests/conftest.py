@@ -6,7 +6,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import aio_pika
 import hypothesis  # noqa: F401  (see below)
 import pytest
 from aio_pika.abc import AbstractRobustConnection
@@ -14,6 +13,7 @@ from aio_pika.abc import AbstractRobustConnection
 from taskwire.aggregator.migrate import upgrade as upgrade_aggregator
 from taskwire.projects.migrate import upgrade as upgrade_projects
 from taskwire.tasks.migrate import upgrade as upgrade_tasks
+from tests.support.amqp import connection_of_its_own
 from tests.support.databases import create_database, drop_database
 from tests.support.infra import Infra, provide_infra
 from tests.support.service import migrated_template
@@ -80,14 +80,8 @@ async def amqp(
     infra: Infra, exchange_names: tuple[str, str]
 ) -> AsyncIterator[AbstractRobustConnection]:
     """A connection of the test's own; the test's exchanges are deleted afterwards."""
-    connection = await aio_pika.connect_robust(infra.amqp_url)
-    try:
+    async with connection_of_its_own(infra.amqp_url, exchange_names) as connection:
         yield connection
-    finally:
-        channel = await connection.channel()
-        for name in exchange_names:
-            await channel.exchange_delete(name)
-        await connection.close()
 
 
 @pytest.fixture

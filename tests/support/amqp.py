@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import aio_pika
@@ -11,6 +13,26 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from taskwire.common.events import Envelope, decode, encode
 from taskwire.common.runtime import ServiceRuntime
 from tests.support.waiting import eventually
+
+
+@asynccontextmanager
+async def connection_of_its_own(
+    url: str, exchanges: Sequence[str]
+) -> AsyncIterator[AbstractRobustConnection]:
+    """A broker connection; `exchanges` (a test's own) are deleted as it closes."""
+    connection = await aio_pika.connect_robust(url)
+    try:
+        yield connection
+    finally:
+        await delete_exchanges(connection, exchanges)
+        await connection.close()
+
+
+async def delete_exchanges(connection: AbstractRobustConnection, names: Sequence[str]) -> None:
+    channel = await connection.channel()
+    for name in names:
+        await channel.exchange_delete(name)
+    await channel.close()
 
 
 @dataclass

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from taskwire.common.settings import CommonSettings, SettingsT
 from taskwire.common.telemetry import Telemetry
+from tests.support.amqp import delete_exchanges
 from tests.support.infra import Infra
 from tests.support.service import cloned_database, serving
 from tests.support.users import User
@@ -93,10 +94,7 @@ async def lone_projects_service(
         async with serve("projects", infra, template, amqp, exchanges, build) as url:
             yield url
     finally:
-        channel = await amqp.channel()
-        for exchange in exchanges:
-            await channel.exchange_delete(exchange)
-        await channel.close()
+        await delete_exchanges(amqp, exchanges)
 
 
 async def post(service: str, user: User, path: str, body: dict[str, Any]) -> dict[str, Any]:
