@@ -67,9 +67,12 @@ def unbounded_scans(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return own + [s for child in plan.get("Plans", []) for s in unbounded_scans(child)]
 
 
-async def explain(database_url: str, query: Select[Any]) -> dict[str, Any]:
+async def explain(
+    database_url: str, query: Select[Any], params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    sql = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    bound = query.params(params) if params else query
+    sql = bound.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -108,9 +111,9 @@ async def test_board_pages_deep_in_a_large_project_walk_the_board_index(
         position=Decimal(30_003),
     )
 
-    first = await explain(database_url, board_query(project.id, lanes, filters, None, PAGE))
+    first = await explain(database_url, *board_query(project.id, lanes, filters, None, PAGE))
     later = await explain(
-        database_url, board_query(project.id, filters.lanes(lanes, deep), filters, deep, PAGE)
+        database_url, *board_query(project.id, filters.lanes(lanes, deep), filters, deep, PAGE)
     )
 
     assert_index_walk(first, "tasks_board")

@@ -7,12 +7,24 @@ page is one statement of `UNION ALL` lanes, each a bounded walk of `tasks_board`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Select, and_, literal_column, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwire.common.events.projects import Category
@@ -32,24 +44,31 @@ class Filters:
     archived: bool | None = False  # None: archived or not
     q: str | None = None  # in the title, case-insensitive
 
-    def conditions(self, *, by_lane: bool) -> list[ColumnElement[bool]]:
-        """The WHERE terms; `by_lane` leaves out those the choice of board lanes applies."""
-        c = tasks.c
-        found: list[ColumnElement[bool]] = [c.deleted.is_(False)]  # the indexes' predicate
-        if self.status_id is not None and not by_lane:
-            found.append(c.status_id == self.status_id)
-        if self.category is not None and not by_lane:
-            found.append(c.category == self.category.value)
-        if self.assignee_id is not None:
-            found.append(c.assignee_id == self.assignee_id)
-        if self.priority is not None:
-            found.append(c.priority == self.priority.value)
-        if self.archived is not None:
-            found.append(c.archived_at.isnot(None) if self.archived else c.archived_at.is_(None))
+    def shape(self, *, by_lane: bool) -> Shape:
+        """Which terms the WHERE has (`by_lane` leaves out those the choice of board lanes
+        applies): what a statement is built from, its values bound by name (`params`)."""
+        return (
+            self.status_id is not None and not by_lane,
+            self.category is not None and not by_lane,
+            self.assignee_id is not None,
+            self.priority is not None,
+            self.archived,
+            bool(self.q),
+        )
+
+    def params(self) -> dict[str, Any]:
+        pattern = None
         if self.q:
-            pattern = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            found.append(c.title.ilike(f"%{pattern}%", escape="\\"))
-        return found
+            escaped = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+        values = {
+            "status_id": self.status_id,
+            "category": self.category.value if self.category else None,
+            "assignee_id": self.assignee_id,
+            "priority": self.priority.value if self.priority else None,
+            "q": pattern,
+        }
+        return {f"filter_{name}": value for name, value in values.items() if value is not None}
 
     def lanes(self, statuses: Sequence[StatusView], after: Cursor | None) -> list[StatusView]:
         """The statuses a board page walks, in board order, from the cursor's one on."""
@@ -60,6 +79,30 @@ class Filters:
             and (self.category is None or s.category is self.category)
             and (after is None or s.id == after.status_id or (s.position, s.id) > _lane(after))
         ]
+
+
+# status_id, category, assignee_id, priority (each: in the WHERE or not), archived, q.
+Shape = tuple[bool, bool, bool, bool, bool | None, bool]
+
+
+def conditions(shape: Shape) -> list[ColumnElement[bool]]:
+    """The WHERE terms of a filter shape, their values bound by name (`Filters.params`)."""
+    status_id, category, assignee_id, priority, archived, q = shape
+    c = tasks.c
+    found: list[ColumnElement[bool]] = [c.deleted.is_(False)]  # the indexes' predicate
+    if status_id:
+        found.append(c.status_id == bindparam("filter_status_id"))
+    if category:
+        found.append(c.category == bindparam("filter_category"))
+    if assignee_id:
+        found.append(c.assignee_id == bindparam("filter_assignee_id"))
+    if priority:
+        found.append(c.priority == bindparam("filter_priority"))
+    if archived is not None:
+        found.append(c.archived_at.isnot(None) if archived else c.archived_at.is_(None))
+    if q:
+        found.append(c.title.ilike(bindparam("filter_q"), escape="\\"))
+    return found
 
 
 def _lane(after: Cursor) -> tuple[int, UUID]:
@@ -96,21 +139,42 @@ def board_query(
     filters: Filters,
     after: Cursor | None,
     limit: int,
-) -> Select[Any]:
-    """One page (plus one row) of rows of `store.viewed` in board order, with their `lane`."""
+) -> tuple[Select[Any], dict[str, Any]]:
+    """One page (plus one row) of rows of `store.viewed` in board order, with their `lane`: the
+    statement of its shape and the values it is executed with."""
+    resume = next((i for i, lane in enumerate(lanes) if after and lane.id == after.status_id), None)
+    stmt = _board_statement(len(lanes), resume, filters.shape(by_lane=True))
+    params = {"project_id": project_id, "rows": limit + 1, **filters.params()}
+    params |= {f"lane_{i}": lane.id for i, lane in enumerate(lanes)}
+    if resume is not None:
+        assert after is not None
+        params |= {"after_position": after.position, "after_id": after.id}
+    return stmt, params
+
+
+# Built once per shape (how many lanes, which one resumes, which filters), executed with the
+# values of each request: building the UNION of lanes and its joins is most of what a board page
+# costs in Python, and the shapes are few.
+@functools.lru_cache(maxsize=512)
+def _board_statement(lanes: int, resume: int | None, shape: Shape) -> Select[Any]:
+    rows = bindparam("rows", type_=Integer)
     branches = []
-    for ordinal, lane in enumerate(lanes):
+    for ordinal in range(lanes):
         branch = select(tasks, literal_column(str(ordinal)).label("lane")).where(
-            tasks.c.project_id == project_id,
-            tasks.c.status_id == lane.id,
-            *filters.conditions(by_lane=True),
+            tasks.c.project_id == bindparam("project_id"),
+            tasks.c.status_id == bindparam(f"lane_{ordinal}", type_=tasks.c.status_id.type),
+            *conditions(shape),
         )
-        if after is not None and lane.id == after.status_id:
-            branch = branch.where(tuple_(tasks.c.position, tasks.c.id) > (after.position, after.id))
-        branches.append(branch.order_by(tasks.c.position, tasks.c.id).limit(limit + 1))
+        if ordinal == resume:
+            start = tuple_(
+                bindparam("after_position", type_=tasks.c.position.type),
+                bindparam("after_id", type_=tasks.c.id.type),
+            )
+            branch = branch.where(tuple_(tasks.c.position, tasks.c.id) > start)
+        branches.append(branch.order_by(tasks.c.position, tasks.c.id).limit(rows))
     walk = branches[0] if len(branches) == 1 else union_all(*branches).subquery().select()
     # The outer ORDER BY sorts only the lanes' bounded rows: SQL does not promise UNION ALL order.
-    page = walk.order_by("lane", "position", "id").limit(limit + 1).subquery("page")
+    page = walk.order_by("lane", "position", "id").limit(rows).subquery("page")
     return viewed(page).order_by(page.c.lane, page.c.position, page.c.id)
 
 
@@ -124,7 +188,7 @@ async def _board_page(
 ) -> tuple[list[Row[Any]], Cursor | None]:
     if not lanes:
         return [], None
-    rows, last = await _read(board_query(project_id, lanes, filters, after, limit), conn, limit)
+    rows, last = await _read(*board_query(project_id, lanes, filters, after, limit), conn, limit)
     if last is None:
         return rows, None
     lane = lanes[last.lane]
@@ -139,7 +203,9 @@ def sorted_query(
     """By creation (the id) or last change, either way: the `tasks_created` or `tasks_updated`
     index walked from the cursor, for one page plus one row."""
     names, descending = KEYS[order]
-    page = select(tasks).where(tasks.c.project_id == project_id, *filters.conditions(by_lane=False))
+    page = select(tasks).where(
+        tasks.c.project_id == project_id, *conditions(filters.shape(by_lane=False))
+    )
     if after is not None:
         key, start = _key(tasks, names), _key(after, names)
         page = page.where(key < start if descending else key > start)
@@ -156,7 +222,7 @@ async def _sorted_page(
     limit: int,
 ) -> tuple[list[Row[Any]], Cursor | None]:
     stmt = sorted_query(project_id, order, filters, after, limit)
-    rows, last = await _read(stmt, conn, limit)
+    rows, last = await _read(stmt, filters.params(), conn, limit)
     if last is None:
         return rows, None
     names, _ = KEYS[order]
@@ -184,7 +250,7 @@ async def assigned_page(
     if after is not None:
         page = page.where(tasks.c.id > after.id)
     walked = page.order_by(tasks.c.id).limit(limit + 1).subquery("page")
-    rows, last = await _read(viewed(walked).order_by(walked.c.id), conn, limit)
+    rows, last = await _read(viewed(walked).order_by(walked.c.id), {}, conn, limit)
     return rows, None if last is None else Cursor(order=Order.CREATED, id=last.id)
 
 
@@ -202,10 +268,10 @@ def _sort(source: Any, names: tuple[str, ...], descending: bool) -> list[Any]:
 
 
 async def _read(
-    stmt: Select[Any], conn: AsyncConnection, limit: int
+    stmt: Select[Any], params: dict[str, Any], conn: AsyncConnection, limit: int
 ) -> tuple[list[Row[Any]], Row[Any] | None]:
     """The page's rows (the statement reads one extra to tell whether another page follows),
     and its last row when one does."""
-    rows = list((await conn.execute(stmt)).all())
+    rows = list((await conn.execute(stmt, params)).all())
     page = rows[:limit]
     return page, page[-1] if len(rows) > limit and page else None
