@@ -11,7 +11,7 @@ its own (bench/shed_load.py), against the tasks service's port:
 Prints, as ratios: the caller's success rate and its p99 against 2's; goodput against capacity;
 the share of answers that are neither the work nor 429/503 with Retry-After; the longest request.
 
-    uv run python bench/overload.py [--seconds 15] [--rate 20] [--factor 4]
+    uv run python bench/overload.py [--seconds 15] [--rate 50] [--factor 4]
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,29 @@ async def boards(projects: str, tasks: str, users: Users) -> tuple[User, User, s
     return mallory, ada, made[0], made[1], task.json()["id"]
 
 
-def report(name: str, answers: Answers, seconds: float) -> None:
+def service_pid(port: int) -> int | None:
+    """The tasks service of this run: the process started with this run's port."""
+    mark = f"TASKWIRE_TASKS_PORT={port}".encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            if b"taskwire-tasks" in (entry / "cmdline").read_bytes() and mark in (
+                entry / "environ"
+            ).read_bytes().split(b"\0"):
+                return int(entry.name)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU the process has used (0 where /proc does not tell)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, answers: Answers, seconds: float, cores: float | None = None) -> None:
     ok = [a for a in answers if useful(a[0])]
     statuses: dict[int, int] = {}
     for a in answers:
@@ -114,7 +138,8 @@ def report(name: str, answers: Answers, seconds: float) -> None:
     p50 = percentile([a[1] for a in ok], 0.5)
     print(
         f"  {name:<28} {len(ok) / seconds:7.0f} done/s   p50 {p50:7.2f} ms"
-        f"   p99 {p99(answers):7.2f} ms   statuses {dict(sorted(statuses.items()))}",
+        f"   p99 {p99(answers):7.2f} ms   statuses {dict(sorted(statuses.items()))}"
+        + ("" if cores is None else f"\n  {'':<28} the service used {cores:.2f} of a core"),
         flush=True,
     )
 
@@ -174,35 +199,37 @@ async def measure(args: argparse.Namespace, env: dict[str, str], users: Users) -
         ("GET", f"/projects/{own}/tasks?limit=20", None),
         ("POST", f"/projects/{own}/tasks", {"title": "calm"}),
     )
-    s = args.seconds
+    s, pid = args.seconds, service_pid(port)
+
+    async def phase(*callers: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        """Each caller from its own load process, as two people's clients would be (a flood's
+        process runs late under its own weight, and that must not be charged to the calm
+        caller); what they were answered, and the service's CPU meanwhile, in cores."""
+        used, began = cpu_seconds(pid), time.monotonic()
+        answers = await asyncio.gather(*(run_load(port, s, [caller]) for caller in callers))
+        cores = (cpu_seconds(pid) - used) / (time.monotonic() - began)
+        return {name: found for each in answers for name, found in each.items()}, cores
+
     print(f"1. capacity: the flood's mix from 32 connections for {s:.0f}s", flush=True)
-    capacity_run = await run_load(
-        port, s, [{"name": "flood", "connections": 32, "requests": flood}]
-    )
-    capacity = sum(useful(a[0]) for a in capacity_run["flood"]["answers"]) / s
-    report("capacity", capacity_run["flood"]["answers"], s)
+    probe, cores = await phase({"name": "flood", "connections": 32, "requests": flood})
+    capacity = sum(useful(a[0]) for a in probe["flood"]["answers"]) / s
+    report("capacity", probe["flood"]["answers"], s, cores)
     print(f"2. the well-behaved caller alone, {args.rate:.0f} req/s", flush=True)
-    alone = (await run_load(port, s, [{"name": "calm", "rate": args.rate, "requests": calm}]))[
-        "calm"
-    ]
-    report("calm, alone", alone["answers"], s)
+    calm_caller = {"name": "calm", "rate": args.rate, "connections": 4, "requests": calm}
+    alone, _ = await phase(calm_caller)
+    report("calm, alone", alone["calm"]["answers"], s)
     rate = capacity * args.factor
     print(f"3. the flood at {rate:.0f} req/s ({args.factor:g} x capacity) beside it", flush=True)
-    both = await run_load(
-        port,
-        s,
-        [
-            {"name": "flood", "rate": rate, "requests": flood},
-            {"name": "calm", "rate": args.rate, "requests": calm},
-        ],
+    both, cores = await phase(
+        {"name": "flood", "rate": rate, "pool": 512, "requests": flood}, calm_caller
     )
-    report("flood", both["flood"]["answers"], s)
+    report("flood", both["flood"]["answers"], s, cores)
     report("calm, beside the flood", both["calm"]["answers"], s)
 
     calm_answers: Answers = both["calm"]["answers"]
     everything: Answers = calm_answers + both["flood"]["answers"]
     success = sum(useful(a[0]) for a in calm_answers) / max(1, len(calm_answers))
-    slower = p99(calm_answers) / max(p99(alone["answers"]), 1e-9)
+    slower = p99(calm_answers) / max(p99(alone["calm"]["answers"]), 1e-9)
     goodput = sum(useful(a[0]) for a in everything) / s / capacity
     wrong = sum(not useful(a[0]) and not shed_well(a) for a in everything) / len(everything)
     longest = max(a[1] for a in everything)
@@ -221,7 +248,7 @@ async def measure(args: argparse.Namespace, env: dict[str, str], users: Users) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
-    parser.add_argument("--rate", type=float, default=20.0, help="the well-behaved caller's")
+    parser.add_argument("--rate", type=float, default=50.0, help="the well-behaved caller's")
     parser.add_argument("--factor", type=float, default=4.0, help="the flood, x capacity")
     asyncio.run(bench(parser.parse_args()))
 

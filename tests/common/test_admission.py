@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ def _limits(**overrides: float) -> AdmissionLimits:
         int(values["queued_per_caller"]),
         int(values["queued"]),
         values["wait_seconds"],
+        values.get("loop_lag_seconds", 1.0),
     )
 
 
@@ -115,3 +117,50 @@ async def test_over_http_probes_pass_and_the_shed_answer_carries_retry_after() -
     assert shed.headers["retry-after"] == "1"
     assert shed.headers["content-type"] == "application/problem+json"
     assert probe.status_code == 200
+
+
+async def test_a_late_loop_admits_fewer_and_a_punctual_one_more_again() -> None:
+    admission = Admission(_limits(in_flight=8, loop_lag_seconds=0.02))
+    assert admission.allowed == 2  # a start is slow: the bound is earned
+    admission.allowed = 8  # as after a while of punctual load
+    for _ in range(8):
+        await admission.enter("flood")
+    waiting = [asyncio.create_task(admission.enter("flood")) for _ in range(4)]
+    await asyncio.sleep(0)
+
+    admission.adjust(0.1)  # the loop woke 100 ms late: saturated
+    assert admission.allowed == 6
+    admission.leave()
+    admission.leave()  # above the bound: the slots are freed, not passed on
+    assert admission.in_flight == 6
+    assert not any(task.done() for task in waiting)
+    for _ in range(4):
+        admission.adjust(0.1)
+    assert admission.allowed == 2  # never below the least
+
+    admission.adjust(0.001)  # on time, with requests waiting: one more a reading
+    assert admission.allowed == 3
+    for _ in range(3):
+        admission.leave()
+    assert admission.in_flight == 3
+    assert not any(task.done() for task in waiting)
+    for _ in range(5):
+        admission.adjust(0.001)
+    await asyncio.sleep(0)
+    assert all(task.done() for task in waiting)
+    assert (admission.in_flight, admission.allowed) == (7, 7)  # grown while anyone waited
+
+
+def hold_up_the_loop(seconds: float) -> None:
+    time.sleep(seconds)  # as a burst of CPU-bound work would
+
+
+async def test_the_loop_is_watched_while_the_service_runs() -> None:
+    admission = Admission(_limits(in_flight=8, loop_lag_seconds=0.02))
+    admission.allowed = 8
+    watching = asyncio.create_task(admission.watch_loop())
+    await asyncio.sleep(0.06)
+    hold_up_the_loop(0.2)
+    await asyncio.sleep(0.06)
+    watching.cancel()
+    assert admission.allowed < 8

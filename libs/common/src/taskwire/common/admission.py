@@ -5,6 +5,12 @@ Without it a flood queues without limit inside the service: every request, the f
 neighbours', waits behind all of it and times out together. With it a caller who sends more than
 its share only lengthens its own queue, and is told so (429) once that queue is full; the
 service as a whole answers 503 once the wait would be too long. Both carry `Retry-After`.
+
+How many run at once adapts to the event loop: a loop that wakes late is saturated, and every
+request more it takes on only slows the ones it has (a neighbour's included), and leaves no time
+to turn the excess away. So the bound shrinks while the loop is late and grows again, up to its
+ceiling, while requests wait and the loop keeps time: requests that mostly wait on I/O get many
+slots, requests that burn CPU few.
 """
 
 from __future__ import annotations
@@ -24,10 +30,18 @@ UNMETERED: Final = frozenset({"/livez", "/readyz", "/metrics"})
 
 @dataclass(frozen=True, slots=True)
 class AdmissionLimits:
-    in_flight: int  # requests worked on at once
+    in_flight: int  # the most requests worked on at once
     queued_per_caller: int  # waiting requests of one caller; beyond: 429
     queued: int  # waiting requests in all; beyond: 503
     wait_seconds: float  # the longest a request waits for its turn; beyond: 503
+    loop_lag_seconds: float = 0.005  # the loop this late is saturated: fewer at once
+    least_in_flight: int = 2
+
+
+# How often the loop's lateness is read, and how the bound moves: down by a quarter while late,
+# up by one a reading while requests wait and the loop keeps time.
+LAG_READING_SECONDS: Final = 0.05
+BACK_OFF: Final = 0.75
 
 
 class Shed(Exception):
@@ -43,11 +57,32 @@ class Admission:
     def __init__(self, limits: AdmissionLimits) -> None:
         self.limits = limits
         self.in_flight = 0
+        # The bound now, between the least and the ceiling. It starts low and is earned: a burst
+        # let in at the ceiling would saturate the loop before its lateness could be read.
+        self._least = float(min(limits.least_in_flight, limits.in_flight))
+        self.allowed = self._least
         self._waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
         self._queued = 0
 
+    async def watch_loop(self) -> None:
+        """Read the loop's lateness for ever, moving the bound by it."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + LAG_READING_SECONDS
+            await asyncio.sleep(LAG_READING_SECONDS)
+            self.adjust(loop.time() - due)
+
+    def adjust(self, lag: float) -> None:
+        limits = self.limits
+        if lag > limits.loop_lag_seconds:
+            self.allowed = max(self._least, self.allowed * BACK_OFF)
+        elif self._waiting:
+            self.allowed = min(float(limits.in_flight), self.allowed + 1)
+            while self.in_flight < int(self.allowed) and self._hand_over():
+                self.in_flight += 1
+
     async def enter(self, caller: str) -> None:
-        if self.in_flight < self.limits.in_flight and not self._waiting:
+        if self.in_flight < int(self.allowed) and not self._waiting:
             self.in_flight += 1
             return
         limits = self.limits
@@ -78,7 +113,13 @@ class Admission:
             raise
 
     def leave(self) -> None:
-        """A request is done: its slot goes to the next caller in turn, or is freed."""
+        """A request is done: its slot goes to the next caller in turn, or is freed (also when
+        the bound has shrunk below what runs)."""
+        if self.in_flight > int(self.allowed) or not self._hand_over():
+            self.in_flight -= 1
+
+    def _hand_over(self) -> bool:
+        """Give a slot to the next caller in turn; False when nobody is waiting."""
         while self._waiting:
             caller, queue = next(iter(self._waiting.items()))
             turn = queue.popleft()
@@ -88,9 +129,9 @@ class Admission:
             else:
                 del self._waiting[caller]
             if not turn.done():
-                turn.set_result(None)  # the slot passes on: in_flight stays as it is
-                return
-        self.in_flight -= 1
+                turn.set_result(None)
+                return True
+        return False
 
     def _withdraw(self, caller: str, turn: asyncio.Future[None]) -> None:
         queue = self._waiting.get(caller)

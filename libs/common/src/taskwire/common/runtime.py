@@ -114,6 +114,15 @@ class ServiceRuntime:
             queues=tuple(sub.queue for sub in self.subscriptions),
             every_seconds=self.settings.metrics_sample_seconds,
         )
+        self.admission = Admission(
+            AdmissionLimits(
+                in_flight=s.max_requests_in_flight,
+                queued_per_caller=s.max_requests_queued_per_caller,
+                queued=s.max_requests_queued,
+                wait_seconds=s.request_queue_seconds,
+                loop_lag_seconds=s.max_loop_lag_ms / 1000,
+            )
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def _consumer(self, sub: Subscription | BatchSubscription) -> Consumer[EventUnitOfWork]:
@@ -150,6 +159,7 @@ class ServiceRuntime:
         if self.run_relay:
             self.spawn(self.relay.run(), "relay")
         self.spawn(self.sampler.run(), "sampler")
+        self.spawn(self.admission.watch_loop(), "admission")
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -207,14 +217,6 @@ class ServiceRuntime:
         # raises is contained.
         app.add_middleware(BodySizeLimit, max_bytes=s.max_body_bytes)
         app.add_middleware(RefuseUnstorableQuery)
-        self.admission = Admission(
-            AdmissionLimits(
-                in_flight=s.max_requests_in_flight,
-                queued_per_caller=s.max_requests_queued_per_caller,
-                queued=s.max_requests_queued,
-                wait_seconds=s.request_queue_seconds,
-            )
-        )
         app.add_middleware(ShedOverload, admission=self.admission)
         app.add_middleware(RequestMetrics, metrics=self.metrics)
         app.add_middleware(ContainErrors)

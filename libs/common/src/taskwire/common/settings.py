@@ -57,10 +57,13 @@ class CommonSettings(BaseSettings):
     # that stays empty longer is overloaded, and waiting longer only piles requests up.
     db_pool_timeout_seconds: float = Field(1.0, gt=0, le=60)
 
-    # Admission (taskwire.common.admission): requests worked on at once; beyond it they wait in a
-    # queue per caller, taken in turn, for at most request_queue_seconds (then 503); a caller
-    # with max_requests_queued_per_caller already waiting is answered 429.
-    max_requests_in_flight: int = Field(16, ge=1, le=10_000)
+    # Admission (taskwire.common.admission): requests worked on at once, at most
+    # max_requests_in_flight and fewer while the event loop runs later than max_loop_lag_ms;
+    # beyond it they wait in a queue per caller, taken in turn, for at most
+    # request_queue_seconds (then 503); a caller with max_requests_queued_per_caller already
+    # waiting is answered 429.
+    max_requests_in_flight: int = Field(32, ge=2, le=10_000)
+    max_loop_lag_ms: float = Field(5.0, gt=0, le=10_000)
     max_requests_queued_per_caller: int = Field(64, ge=0, le=100_000)
     max_requests_queued: int = Field(512, ge=0, le=1_000_000)
     request_queue_seconds: float = Field(1.0, gt=0, le=60)
