@@ -40,8 +40,11 @@ class Connection:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, host: str, port: int) -> Connection:
-        return cls(*await asyncio.open_connection(host, port))
+    async def open(cls, host: str, port: int, source: str | None = None) -> Connection:
+        """A connection to host:port, from the address `source` where given (any of 127/8
+        on loopback: another client, as far as the server can tell)."""
+        local = None if source is None else (source, 0)
+        return cls(*await asyncio.open_connection(host, port, local_addr=local))
 
     async def send(self, raw: bytes) -> tuple[int, bytes]:
         status, _, body = await self.exchange(raw)

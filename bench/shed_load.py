@@ -4,7 +4,8 @@ standard output.
 
     {"host": ..., "port": ..., "seconds": ..., "callers": [
         {"name": "flood", "rate": 2000, "pool": 512, "requests": [...]},        # open loop
-        {"name": "probe", "connections": 32, "requests": [...]}                    # closed loop
+        {"name": "probe", "connections": 32, "requests": [...]},                   # closed loop
+        {"name": "calm", "rate": 50, "source": "127.0.0.2", ...}          # from another address
     ]}
 
 (`connections` are made before an open loop's clock starts; more are opened while all are busy,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -41,6 +43,7 @@ class Caller:
         self.host, self.port = host, port
         self.requests = [raw.encode("latin-1") for raw in spec["requests"]]
         self.rate: float | None = spec.get("rate")
+        self.source: str | None = spec.get("source")
         self.connections: int = spec.get("connections", 0)
         self.answers: list[Answer] = []
         self.failed = 0
@@ -73,7 +76,7 @@ class Caller:
         if self.idle.empty() and self.opened < self.pool:
             self.opened += 1
             try:
-                return await Connection.open(self.host, self.port)
+                return await Connection.open(self.host, self.port, self.source)
             except BaseException:
                 self.opened -= 1
                 raise
@@ -84,7 +87,7 @@ class Caller:
         # Connected before the clock starts, as a client already using the service is: what is
         # measured is how requests are answered, not how fast a flooded port accepts.
         for _ in range(self.connections):
-            self.idle.put_nowait(await Connection.open(self.host, self.port))
+            self.idle.put_nowait(await Connection.open(self.host, self.port, self.source))
             self.opened += 1
         began = time.perf_counter()
         pending: set[asyncio.Task[None]] = set()
@@ -126,8 +129,13 @@ async def main() -> None:
     )
     for caller in callers.values():
         caller.close()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime  # what the load itself cost, to say so beside it
     json.dump(
-        {name: {"answers": c.answers, "failed": c.failed} for name, c in callers.items()},
+        {
+            name: {"answers": c.answers, "failed": c.failed, "cpu_seconds": cpu}
+            for name, c in callers.items()
+        },
         sys.stdout,
     )
 

@@ -34,7 +34,7 @@ class AdmissionLimits:
     queued_per_caller: int  # waiting requests of one caller; beyond: 429
     queued: int  # waiting requests in all; beyond: 503
     wait_seconds: float  # the longest a request waits for its turn; beyond: 503
-    loop_lag_seconds: float = 0.005  # the loop this late is saturated: fewer at once
+    loop_lag_seconds: float = 0.01  # the loop this late is saturated: fewer at once
     least_in_flight: int = 2
 
 

@@ -63,7 +63,7 @@ class CommonSettings(BaseSettings):
     # request_queue_seconds (then 503); a caller with max_requests_queued_per_caller already
     # waiting is answered 429.
     max_requests_in_flight: int = Field(32, ge=2, le=10_000)
-    max_loop_lag_ms: float = Field(5.0, gt=0, le=10_000)
+    max_loop_lag_ms: float = Field(10.0, gt=0, le=10_000)
     max_requests_queued_per_caller: int = Field(64, ge=0, le=100_000)
     max_requests_queued: int = Field(512, ge=0, le=1_000_000)
     request_queue_seconds: float = Field(1.0, gt=0, le=60)
