@@ -22,6 +22,8 @@ from taskwire.common.errors import (
     NotFound,
     PreconditionFailed,
     Problem,
+    ServiceUnavailable,
+    TooManyRequests,
     install_problem_handlers,
 )
 from taskwire.common.health import ReadinessCheck, broker_check, database_check
@@ -34,6 +36,8 @@ PROBLEMS: dict[str, type[Problem]] = {
     "conflict": Conflict,
     "precondition-failed": PreconditionFailed,
     "not-found": NotFound,
+    "too-many-requests": TooManyRequests,
+    "unavailable": ServiceUnavailable,
 }
 
 
@@ -116,9 +120,12 @@ async def test_validation_lists_every_error(client_for: Callable[..., httpx.Asyn
 async def test_problems_answer_their_status_and_type(
     client_for: Callable[..., httpx.AsyncClient], slug: str, status: int
 ) -> None:
-    body = problem_of(await client_for().get(f"/problems/{slug}"), status, slug)
+    response = await client_for().get(f"/problems/{slug}")
+    body = problem_of(response, status, slug)
     assert body["hint"] == "extension member"
     assert body["instance"] == f"/problems/{slug}"
+    # Busy or away: the client is told when to come back.
+    assert response.headers.get("retry-after") == ("1" if status in (429, 503) else None)
 
 
 async def test_unauthenticated_asks_for_a_bearer_token(
