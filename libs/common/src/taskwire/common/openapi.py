@@ -57,13 +57,13 @@ VALIDATION_PROBLEM_SCHEMA: Final[dict[str, Any]] = {
 }
 SCHEMAS: Final = {"Problem": PROBLEM_SCHEMA, "ValidationProblem": VALIDATION_PROBLEM_SCHEMA}
 
-_RETRY_AFTER: Final = {
+RETRY_AFTER: Final = {
     "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}
 }
 _HEADERS: Final[dict[int, dict[str, Any]]] = {
     401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
-    429: _RETRY_AFTER,
-    503: _RETRY_AFTER,
+    429: RETRY_AFTER,
+    503: RETRY_AFTER,
 }
 DESCRIPTIONS: Final = {
     400: "The request is malformed: a body that is not JSON, a cursor not from a previous page",
@@ -90,13 +90,15 @@ ETAG: Final = {"header.if-match": "$response.header.ETag"}
 
 def problems(*statuses: int) -> Responses:
     """`responses=` declaring each status a problem+json answer, with the headers it carries."""
-    return {status: _problem(status) for status in statuses}
+    return {status: problem(status) for status in statuses}
 
 
-def _problem(status: int) -> dict[str, Any]:
+def problem(status: int, description: str | None = None) -> dict[str, Any]:
+    """One problem+json answer, with the headers it carries; `description` for a status (or a
+    meaning) of a service's own, else the shared one."""
     schema = "ValidationProblem" if status == 422 else "Problem"
     response: dict[str, Any] = {
-        "description": DESCRIPTIONS[status],
+        "description": description or DESCRIPTIONS[status],
         "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
     }
     if status in _HEADERS:
