@@ -30,6 +30,7 @@ from taskwire.notifier.history import RoomLog
 from taskwire.notifier.hub import Hub
 from taskwire.notifier.joining import Joining
 from taskwire.notifier.metrics import NotifierMetrics
+from taskwire.notifier.problems import ProblemConnection
 from taskwire.notifier.registry import LEASE_SECONDS, Registry
 from taskwire.notifier.routes import Routes
 from taskwire.notifier.session import TOO_MANY, UNAUTHENTICATED, Services, Session
@@ -125,13 +126,16 @@ class Notifier:
             asyncio.create_task(self.sampler.run(), name="notifier.sampler"),
         ]
         s = self.settings
+        origins = allowed_origins(s)
+        routes = Routes(self.readiness_checks, self.telemetry.metrics, origins is not None)
         try:
             async with serve(
                 self._session,
                 s.host,
                 s.port,
-                process_request=Routes(self.readiness_checks, self.telemetry.metrics),
-                origins=allowed_origins(s),
+                process_request=routes,
+                create_connection=ProblemConnection,
+                origins=origins,
                 max_size=s.max_frame_bytes,
                 ping_interval=s.ping_interval_seconds,
                 ping_timeout=s.ping_timeout_seconds,
