@@ -73,8 +73,11 @@ def _bound(dictionary: str) -> dict[str, Any]:
     return {"dictionary": dictionary, "probability": REAL}
 
 
-def fuzz_config(world: World) -> SchemathesisConfig:
-    internal = {"Authorization": f"Bearer {world.internal_token}"}
+def _config(
+    headers: dict[str, str], checks: dict[str, Any] | None = None, **more: Any
+) -> SchemathesisConfig:
+    """What every service's run shares, with what a service's own adds: its checks' options
+    (`checks`) and the rest (`more`)."""
     return SchemathesisConfig.from_dict(
         {
             "seed": SEED,
@@ -84,28 +87,47 @@ def fuzz_config(world: World) -> SchemathesisConfig:
                 "data_too_large",
                 "large_base_example",
             ],
-            "headers": {"Authorization": f"Bearer {world.owner.token}"},
+            "headers": headers,
             "generation": {
                 "max-examples": MAX_EXAMPLES,
                 "deterministic": True,
                 "database": "none",
             },
-            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
-            "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
-            "dictionaries": {
-                name: {"values": values} for name, values in dictionaries(world).items()
+            "checks": {
+                "enabled": False,
+                **{name: {"enabled": True} for name in CHECKS},
+                **(checks or {}),
             },
-            "parameters": {key: _bound(name) for key, name in BINDINGS.items()},
-            "operations": [
-                {"include-path-regex": "^/internal/", "headers": internal},
-                *(
-                    {"include-name": name, "parameters": {f"path.{param}": _bound(spare)}}
-                    for name, (param, spare) in SPARE.items()
-                ),
-            ],
+            "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
+            **more,
         }
+    )
+
+
+def fuzz_config(world: World) -> SchemathesisConfig:
+    internal = {"Authorization": f"Bearer {world.internal_token}"}
+    return _config(
+        {"Authorization": f"Bearer {world.owner.token}"},
+        dictionaries={name: {"values": values} for name, values in dictionaries(world).items()},
+        parameters={key: _bound(name) for key, name in BINDINGS.items()},
+        operations=[
+            {"include-path-regex": "^/internal/", "headers": internal},
+            *(
+                {"include-name": name, "parameters": {f"path.{param}": _bound(spare)}}
+                for name, (param, spare) in SPARE.items()
+            ),
+        ],
     )
 
 
 def load_schema(base_url: str, world: World) -> OpenApiSchema:
     return schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=fuzz_config(world))
+
+
+def load_notifier_schema(base_url: str, token: str) -> OpenApiSchema:
+    """The notifier's plain HTTP routes and its handshake: no entity to name; handshakes carry
+    `token` unless the fuzzer picks an Authorization of its own. A handshake the notifier
+    accepts answers 101 (the WebSocket opens), which is no server error."""
+    upgraded = {"enabled": True, "expected-statuses": ["101", "2xx", "3xx", "4xx"]}
+    config = _config({"Authorization": f"Bearer {token}"}, {"not_a_server_error": upgraded})
+    return schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config)
