@@ -164,3 +164,20 @@ async def test_the_loop_is_watched_while_the_service_runs() -> None:
     await asyncio.sleep(0.06)
     watching.cancel()
     assert admission.allowed < 8
+
+
+async def test_a_burst_that_had_to_wait_earns_a_slot_though_gone_by_the_reading() -> None:
+    admission = Admission(_limits(in_flight=8, loop_lag_seconds=0.02))
+    await admission.enter("a")
+    await admission.enter("b")
+    third = asyncio.create_task(admission.enter("c"))  # the bound is 2: this one waits
+    await asyncio.sleep(0)
+    admission.leave()
+    await third
+    admission.leave()
+    admission.leave()
+    assert admission.in_flight == 0
+    admission.adjust(0.001)  # nobody waits now, but someone did
+    assert admission.allowed == 3
+    admission.adjust(0.001)  # and nobody since: the bound stays
+    assert admission.allowed == 3

@@ -63,6 +63,9 @@ class Admission:
         self.allowed = self._least
         self._waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
         self._queued = 0
+        # Whether any request had to wait since the last reading: a short burst at a low rate
+        # has come and gone by the time the loop is read, and should still earn a slot.
+        self._waited = False
 
     async def watch_loop(self) -> None:
         """Read the loop's lateness for ever, moving the bound by it."""
@@ -74,9 +77,10 @@ class Admission:
 
     def adjust(self, lag: float) -> None:
         limits = self.limits
+        waited, self._waited = self._waited, False
         if lag > limits.loop_lag_seconds:
             self.allowed = max(self._least, self.allowed * BACK_OFF)
-        elif self._waiting:
+        elif self._waiting or waited:
             self.allowed = min(float(limits.in_flight), self.allowed + 1)
             while self.in_flight < int(self.allowed) and self._hand_over():
                 self.in_flight += 1
@@ -99,6 +103,7 @@ class Admission:
             raise self._busy()
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(caller, deque()).append(turn)
+        self._waited = True
         self._queued += 1
         try:
             async with asyncio.timeout(limits.wait_seconds):
