@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start whichever of Postgres, RabbitMQ and Redis is not answering on this machine, with the
-# commands of DESIGN.md section 7, and wait until each answers. Fast when all are up.
+# commands below, and wait until each answers. Fast when all are up.
 #
 #   scripts/services.sh            for the tests: honours TASKWIRE_TEST_{POSTGRES,AMQP,REDIS}_URL
 #   scripts/services.sh --for run  for the running system: honours TASKWIRE_PROJECTS_DATABASE_URL,

@@ -1,4 +1,4 @@
-"""A task created or restored in an archived project restores the project (DESIGN.md section 2)."""
+"""A task created or restored in an archived project restores the project."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Where the tests find Postgres, RabbitMQ and Redis.
 
-Order: URLs from the environment, else the local services (DESIGN.md section 7), else containers
+Order: URLs from the environment, else the local services (scripts/services.sh), else containers
 started with testcontainers when a Docker engine is present. Never mocks.
 """
 
@@ -62,7 +62,7 @@ def provide_infra() -> Iterator[Infra]:
     if not _docker_available():
         raise RuntimeError(
             f"{', '.join(missing)} not answering and no Docker engine for testcontainers. "
-            "Start them (see DESIGN.md section 7, or run `bash scripts/services.sh`) "
+            "Start them (`bash scripts/services.sh`) "
             "or set TASKWIRE_TEST_POSTGRES_URL / _AMQP_URL / _REDIS_URL."
         )
     with contextlib.ExitStack() as stack:

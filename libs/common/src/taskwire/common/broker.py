@@ -1,4 +1,4 @@
-"""RabbitMQ connection, topology and publishing (DESIGN.md section 3).
+"""RabbitMQ connection, topology and publishing (docs/architecture.md, "Event flow").
 
 The connection is robust: after the first connect (retried with backoff) aio-pika reconnects by
 itself after a broker restart and restores channels, queues and consumers.

@@ -98,7 +98,7 @@ def explain(service: str, exc: BaseException, url: str, user: str, database: str
     if isinstance(cause, OSError | TimeoutError | asyncpg.CannotConnectNowError):
         return (
             f"{service}: Postgres is not reachable at {url} ({cause}).\n"
-            f"  Start it (DESIGN.md section 7): {START_POSTGRES}\n  or {where}."
+            f"  Start it (or run scripts/services.sh): {START_POSTGRES}\n  or {where}."
         )
     if isinstance(
         cause, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError

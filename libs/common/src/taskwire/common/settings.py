@@ -1,4 +1,4 @@
-"""Typed configuration: one name per setting across the system (DESIGN.md section 5).
+"""Typed configuration: one name per setting across the system (README.md, "Configuration").
 
 System-wide settings (`TASKWIRE_AMQP_URL`, `TASKWIRE_JWT_*`, ...) keep their global name in every
 service; per-service settings (`database_url`, `port`, pool sizes) take the service's prefix, e.g.

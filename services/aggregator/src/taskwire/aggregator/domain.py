@@ -88,7 +88,7 @@ def recount(facts: Iterable[TaskFacts]) -> dict[UUID, Counts]:
 
 
 def derived_status(counts: Counts) -> Category:
-    """The project's status from its counts (DESIGN.md section 2), first matching row wins."""
+    """The project's status from its counts (docs/architecture.md), first matching row wins."""
     if counts.total == 0:
         return Category.TODO
     if counts.done == counts.total:

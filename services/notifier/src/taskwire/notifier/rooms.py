@@ -1,4 +1,4 @@
-"""Which rooms an event belongs to, without I/O (DESIGN.md section 5, the WebSocket feed).
+"""Which rooms an event belongs to, without I/O (docs/notifier.md, "Protocol").
 
 - `project:<id>`: the project's own events, its statuses and its tasks' events, its progress;
 - `workspace:<id>`: the workspace, its members, its projects' lifecycle, progress and status;

@@ -1,7 +1,7 @@
 """What the projects service does with the events it consumes.
 
 The aggregator's progress, and tasks created or restored in an archived project (which
-restore the project, DESIGN.md section 2).
+restore the project).
 
 Counts and the derived status are applied only when their version is newer than the stored one
 (each has its own version, so a derived_status_changed cannot hide the counts of a

@@ -1,4 +1,4 @@
-"""The event envelope of DESIGN.md section 3, its encoding, and the typed contracts per producer."""
+"""The event envelope (docs/asyncapi.json), its encoding, and the typed contracts per producer."""
 
 from taskwire.common.events.envelope import (
     Envelope,

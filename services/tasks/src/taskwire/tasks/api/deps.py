@@ -94,7 +94,7 @@ class Page:
     after: Cursor | None
 
 
-# Capped, not refused, as in every list of the system (DESIGN.md section 5).
+# Capped, not refused, as in every list of the system.
 Limit = Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_LIMIT}")]
 CursorParam = Annotated[
     str | None, Query(max_length=512, description="the next_cursor of the previous page")

@@ -1,10 +1,10 @@
 """Routes for other Taskwire services (the internal token), outside /api/v1: the gateway never
 routes /internal.
 
-The task facts are the ground truth the aggregator recounts its per-project counts from (DESIGN.md
-section 4, "Counts are exact"): every task, archived and deleted ones included, with what decides
-where it counts. Answers are encoded straight from the rows, with no model per row: a recount
-pages through every task of the service.
+The task facts are the ground truth the aggregator recounts its per-project counts from: every
+task, archived and deleted ones included, with what decides where it counts. Answers are
+encoded straight from the rows, with no model per row: a recount pages through every task of
+the service.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ async def task_facts(
     engine: StatementsDep,
     project_id: Annotated[UUID | None, Query(description="only this project's tasks")] = None,
     after: Annotated[UUID | None, Query(description="the next_after of the previous page")] = None,
-    # Capped, not refused, like every list of the system (DESIGN.md section 5).
+    # Capped, not refused, like every list of the system.
     limit: Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_FACTS}")] = 5_000,
 ) -> Response:
     """Every task, archived and deleted ones included, by id, from just after `after`."""
