@@ -11,65 +11,45 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskwire.common.problems import (
+    RESERVED_MEMBERS,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    Problem,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+    Unprocessable,
+)
+
+# The problems are framework-free (a domain raises them); re-exported here for the routes.
+__all__ = [
+    "PROBLEM_JSON",
+    "RESERVED_MEMBERS",
+    "RETRY_AFTER_SECONDS",
+    "TYPE_PREFIX",
+    "BadRequest",
+    "BodySizeLimit",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "Problem",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unauthenticated",
+    "Unprocessable",
+    "install_problem_handlers",
+    "problem_response",
+]
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:taskwire:problem:"
-RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
-
-
-class Problem(Exception):
-    """An error a client can act on. Subclasses fix the status and the stable `type` slug."""
-
-    status: int = 400
-    slug: str = "bad-request"
-    title: str = "Bad request"
-
-    def __init__(self, detail: str, /, **extensions: Any) -> None:
-        clashing = RESERVED_MEMBERS.intersection(extensions)
-        if clashing:
-            raise ValueError(f"problem extensions may not redefine {sorted(clashing)}")
-        super().__init__(detail)
-        self.detail = detail
-        self.extensions = extensions
-
-
-class BadRequest(Problem):
-    status, slug, title = 400, "bad-request", "Bad request"
-
-
-class Unauthenticated(Problem):
-    status, slug, title = 401, "unauthenticated", "Authentication required"
-
-
-class Forbidden(Problem):
-    status, slug, title = 403, "forbidden", "Not allowed"
-
-
-class NotFound(Problem):
-    status, slug, title = 404, "not-found", "Not found"
-
-
-class Conflict(Problem):
-    status, slug, title = 409, "conflict", "Conflict"
-
-
-class PreconditionFailed(Problem):
-    status, slug, title = 412, "precondition-failed", "Precondition failed"
-
-
-class PayloadTooLarge(Problem):
-    status, slug, title = 413, "payload-too-large", "Request body too large"
-
-
-class Unprocessable(Problem):
-    status, slug, title = 422, "unprocessable", "Unprocessable request"
-
-
-class TooManyRequests(Problem):
-    status, slug, title = 429, "too-many-requests", "Too many requests"
-
-
-class ServiceUnavailable(Problem):
-    status, slug, title = 503, "unavailable", "Service unavailable"
 
 
 # Overload passes in moments: a client told to wait longer would leave capacity idle.

@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskwire.common.errors import PreconditionFailed
 from taskwire.common.outbox import EventUnitOfWork
 from taskwire.common.runtime import ServiceRuntime
+
+# The If-Match rule is framework-free (a domain may apply it); re-exported for the routes.
+from taskwire.common.versions import check_if_match as check_if_match
 
 
 def runtime(request: Request) -> ServiceRuntime:
@@ -40,21 +42,3 @@ IfMatch = Annotated[
 
 def tag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
-
-
-def if_match_allows(if_match: str | None, version: int) -> bool:
-    """Whether `If-Match: "<version>"` admits `version` (strong comparison; absent or `*` admit
-    any existing entity)."""
-    if if_match is None:
-        return True
-    tags = [tag.strip() for tag in if_match.split(",")]
-    return "*" in tags or f'"{version}"' in tags or str(version) in tags
-
-
-def check_if_match(if_match: str | None, version: int, what: str) -> None:
-    """Honour `If-Match`: a stale version answers 412 with the current one."""
-    if not if_match_allows(if_match, version):
-        raise PreconditionFailed(
-            f"the {what} changed: it is at version {version}, not {if_match}; reload it and retry",
-            current_version=version,
-        )

@@ -15,10 +15,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Role(StrEnum):
+    """A member's role in a workspace. Roles form a ladder: each may do all that the roles below
+    it may (viewer < member < admin < owner)."""
+
     OWNER = "owner"
     ADMIN = "admin"
     MEMBER = "member"
     VIEWER = "viewer"
+
+    def at_least(self, minimum: Role) -> bool:
+        """Whether this role may do what `minimum` may."""
+        return ROLE_RANK[self] >= ROLE_RANK[minimum]
+
+    def and_above(self) -> frozenset[Role]:
+        """Every role that may do what this one may, this one included."""
+        return frozenset(role for role in Role if role.at_least(self))
+
+
+ROLE_RANK: Final = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
 class Category(StrEnum):

@@ -1,0 +1,19 @@
+"""What an event says changed: [old, new] of each field whose value differs, as JSON carries it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+Changes = dict[str, list[Any]]
+
+
+def changed(before: BaseModel, after: BaseModel, fields: Iterable[str]) -> Changes:
+    """[old, new] of each of `fields` that differs from `before` to `after`, in their JSON form
+    (ids and times as strings), so an event carries them as any consumer reads them back."""
+    names = tuple(fields)
+    old = before.model_dump(mode="json", include=set(names))
+    new = after.model_dump(mode="json", include=set(names))
+    return {name: [old[name], new[name]] for name in names if old[name] != new[name]}
