@@ -23,7 +23,7 @@ from deploy.rabbitmq import generate
 from taskwire.aggregator.cli import main as aggregator_cli
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.broker import QueueSpec
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import ServiceSettings
 from taskwire.notifier import feed
 from taskwire.notifier.cli import main as notifier_cli
 from taskwire.notifier.server import Notifier
@@ -39,7 +39,7 @@ SECRET_EXAMPLE = K8S / "secret.example.yaml"
 SECRET = "taskwire-secrets"
 IMAGE_USER = 10001  # services/Dockerfile: useradd --uid 10001
 
-SETTINGS: dict[str, type[CommonSettings]] = {
+SETTINGS: dict[str, type[ServiceSettings]] = {
     "projects": ProjectsSettings,
     "tasks": TasksSettings,
     "aggregator": AggregatorSettings,
@@ -65,7 +65,7 @@ Manifest = dict[str, Any]
 # -- what the settings read ---------------------------------------------------------------------
 
 
-def setting_names(settings: type[CommonSettings]) -> set[str]:
+def setting_names(settings: type[ServiceSettings]) -> set[str]:
     """Every environment variable a settings class reads: a field with a validation alias by its
     alias alone (the system-wide TASKWIRE_<NAME>), any other by the class's prefix and its name."""
     prefix = str(settings.model_config.get("env_prefix", ""))

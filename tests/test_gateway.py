@@ -13,12 +13,12 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import connect
 
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.running import read_until, run_environment, supervisor
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
 from tests.notifier.helpers import Client
-from tests.support.infra import Infra
-from tests.support.running import read_until, run_environment, supervisor
-from tests.support.users import User, Users
-from tests.support.waiting import eventually
 
 FIELDS = ("total", "todo", "in_progress", "in_review", "issue", "done", "archived")
 
@@ -42,7 +42,7 @@ async def gateway(
 
 @pytest.fixture
 def users() -> Users:
-    return Users(CommonSettings())  # the services' own (default) token settings
+    return Users(DatabaseSettings())  # the services' own (default) token settings
 
 
 async def call(

@@ -12,11 +12,11 @@ from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from taskwire.common.settings import CommonSettings
-from tests.support.gateway import bare_get, behind_gateway
-from tests.support.infra import Infra
-from tests.support.running import run_environment
-from tests.support.users import Users
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.gateway import bare_get, behind_gateway
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.running import run_environment
+from taskwire.testkit.users import Users
 
 LIMITS = {
     "TASKWIRE_GATEWAY_RATE_PER_CALLER": "5",
@@ -39,7 +39,7 @@ async def gateway(
 async def test_a_caller_over_its_rate_is_told_when_to_retry_and_others_are_not(
     gateway: str,
 ) -> None:
-    users = Users(CommonSettings(environment="development"))
+    users = Users(DatabaseSettings(environment="development"))
     flooder, neighbour = users("flooder"), users("neighbour")
     answers = await asyncio.gather(
         *(bare_get(gateway, "/api/v1/workspaces", flooder.auth) for _ in range(40))

@@ -16,11 +16,12 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.common.db import asyncpg_dsn
-from taskwire.common.settings import CommonSettings
-from tests.support.gateway import bare_get, behind_gateway
-from tests.support.infra import Infra
-from tests.support.running import run_environment
-from tests.support.users import User, Users, assert_problem
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.gateway import bare_get, behind_gateway
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.running import run_environment
+from taskwire.testkit.users import User, Users
+from tests.support.problems import assert_problem
 
 NUL, LONE_SURROGATE = "\u0000", "\ud800"
 
@@ -46,7 +47,7 @@ async def gateway(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def users() -> Users:
-    return Users(CommonSettings(environment="development"))
+    return Users(DatabaseSettings(environment="development"))
 
 
 def raw_json(user: User, text: str) -> dict[str, Any]:

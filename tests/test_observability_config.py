@@ -18,9 +18,9 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from deploy.grafana import generate
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.users import Users
 from tests.support.system import System
-from tests.support.users import Users
 from tests.test_deploy import ROOT, SETTINGS, default_port, load_documents, run_tool
 
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -250,7 +250,7 @@ def queried() -> Iterator[tuple[str, set[str]]]:
 
 
 async def test_every_metric_queried_is_exported_by_its_service(system: System) -> None:
-    ada = Users(CommonSettings())("ada")
+    ada = Users(DatabaseSettings())("ada")
     _, project = await system.workspace_and_project(ada)
     path = f"/projects/{project['id']}/tasks"
     await system.ok(system.tasks, "POST", path, ada, {"title": "Watch it"})

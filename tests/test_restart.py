@@ -17,11 +17,11 @@ import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from taskwire.common.settings import CommonSettings
-from tests.support.infra import Infra
-from tests.support.running import run_environment
-from tests.support.users import User, Users
-from tests.support.waiting import eventually
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.running import run_environment
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
 
 BIN = Path(sys.executable).parent
 SERVICES = ("projects", "tasks", "aggregator")
@@ -95,7 +95,7 @@ async def call(url: str, user: User, method: str, path: str, body: Any = None) -
 async def test_a_service_killed_mid_stream_catches_up_exactly(
     processes: Processes, victim: str
 ) -> None:
-    ada = Users(CommonSettings())("ada")
+    ada = Users(DatabaseSettings())("ada")
     projects, tasks = processes.url("projects"), processes.url("tasks")
     workspace = await call(projects, ada, "POST", "/workspaces", {"name": "Acme"})
     project = await call(

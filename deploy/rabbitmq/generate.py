@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings
 from taskwire.aggregator.handlers import BINDINGS as AGGREGATOR_BINDINGS
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import ServiceSettings
 from taskwire.notifier.feed import BINDINGS as NOTIFIER_BINDINGS
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.handlers import BINDINGS as PROJECTS_BINDINGS
@@ -39,7 +39,7 @@ DEFINITIONS = Path(__file__).resolve().parent / "definitions.json"
 VHOST = "/"
 
 
-SUBSCRIPTIONS: tuple[tuple[type[CommonSettings], tuple[str, ...]], ...] = (
+SUBSCRIPTIONS: tuple[tuple[type[ServiceSettings], tuple[str, ...]], ...] = (
     (ProjectsSettings, PROJECTS_BINDINGS),
     (TasksSettings, TASKS_BINDINGS),
     (AggregatorSettings, AGGREGATOR_BINDINGS),
@@ -155,8 +155,8 @@ def definitions() -> dict[str, Any]:
     """The definitions document: vhost, exchanges, queues and bindings; no users, no passwords."""
     broker = Broker(
         "amqp://not-connected/",
-        default(CommonSettings, "exchange"),
-        default(CommonSettings, "dead_letter_exchange"),
+        default(ServiceSettings, "exchange"),
+        default(ServiceSettings, "dead_letter_exchange"),
     )
     notes = _Notes()
 

@@ -18,10 +18,10 @@ import pytest
 from taskwire.common import auth_cli
 from taskwire.common.auth import TokenVerifier, mint_token
 from taskwire.common.errors import Unauthenticated
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 from tests.support.jwks import SigningKey, claims_for, serve_jwks
 
-HS = CommonSettings()
+HS = DatabaseSettings()
 SECRET = HS.jwt_secret.get_secret_value()
 
 
@@ -92,13 +92,13 @@ async def test_an_rs256_token_is_refused_when_hs256_is_configured() -> None:
 
 
 @pytest.fixture
-def identity_provider() -> Iterator[tuple[SigningKey, CommonSettings]]:
+def identity_provider() -> Iterator[tuple[SigningKey, DatabaseSettings]]:
     key = SigningKey("k1")
     with serve_jwks(key, SigningKey("k2")) as provider:
-        yield key, CommonSettings(jwt_algorithm="RS256", jwks_url=provider.url)
+        yield key, DatabaseSettings(jwt_algorithm="RS256", jwks_url=provider.url)
 
 
-async def test_rs256_with_a_jwks(identity_provider: tuple[SigningKey, CommonSettings]) -> None:
+async def test_rs256_with_a_jwks(identity_provider: tuple[SigningKey, DatabaseSettings]) -> None:
     key, settings = identity_provider
     user = uuid4()
     caller = await TokenVerifier(settings).verify(key.sign(claims_for(str(user))))
@@ -112,7 +112,7 @@ async def test_rs256_with_a_jwks(identity_provider: tuple[SigningKey, CommonSett
 
 
 async def test_algorithm_confusion_is_refused(
-    identity_provider: tuple[SigningKey, CommonSettings],
+    identity_provider: tuple[SigningKey, DatabaseSettings],
 ) -> None:
     """An HS256 token whose HMAC key is the provider's public key must not pass as RS256."""
     key, settings = identity_provider
@@ -144,7 +144,7 @@ async def test_the_token_cli_prints_a_token_that_verifies(
     user = uuid4()
     auth_cli.main(["--sub", str(user), "--email", "cli@example.test", "--name", "Cli"])
     token = capsys.readouterr().out.strip()
-    local = CommonSettings(environment="development")  # as the local run's services have it
+    local = DatabaseSettings(environment="development")  # as the local run's services have it
     caller = await TokenVerifier(local).verify(token)
     assert (caller.user_id, caller.email, caller.name) == (user, "cli@example.test", "Cli")
 

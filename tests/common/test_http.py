@@ -28,7 +28,7 @@ from taskwire.common.errors import (
 )
 from taskwire.common.health import ReadinessCheck, broker_check, database_check
 from taskwire.common.health import router as health_router
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 
 LIMIT = 2048
 PROBLEMS: dict[str, type[Problem]] = {
@@ -52,7 +52,7 @@ def build_app(checks: dict[str, ReadinessCheck]) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=LIMIT)
     app.include_router(health_router)
-    app.state.token_verifier = TokenVerifier(CommonSettings())
+    app.state.token_verifier = TokenVerifier(DatabaseSettings())
     app.state.readiness_checks = checks
 
     @app.post("/things", status_code=201)
@@ -136,7 +136,7 @@ async def test_unauthenticated_asks_for_a_bearer_token(
         response = await client.get("/me", headers=headers)
         problem_of(response, 401, "unauthenticated")
         assert response.headers["www-authenticate"] == "Bearer"
-    token = mint_token(CommonSettings(), uuid4(), "a@b.test", "A")
+    token = mint_token(DatabaseSettings(), uuid4(), "a@b.test", "A")
     assert (await client.get("/me", headers={"authorization": f"Bearer {token}"})).is_success
 
 

@@ -10,14 +10,14 @@ import pytest
 
 from taskwire.common.auth import TokenVerifier
 from taskwire.common.errors import Unauthenticated
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 from tests.support.jwks import SigningKey, claims_for, serve_jwks
 
 REFRESH_SECONDS = 1.0
 
 
 def verifier_for(url: str, refresh_seconds: float = REFRESH_SECONDS) -> TokenVerifier:
-    settings = CommonSettings(
+    settings = DatabaseSettings(
         jwt_algorithm="RS256", jwks_url=url, jwks_refresh_seconds=refresh_seconds
     )
     return TokenVerifier(settings)

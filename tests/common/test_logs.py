@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from taskwire.common.db import create_engine
 from taskwire.common.logs import UVICORN_LOGGERS, configure_logging
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 
 TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 SPAN_ID = 0x00F067AA0BA902B7
@@ -42,7 +42,7 @@ def configure() -> Iterator[Configure]:
         log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO",
     ) -> io.StringIO:
         stream = io.StringIO()
-        settings = CommonSettings(service_name="demo", log_format=log_format, log_level=log_level)
+        settings = DatabaseSettings(service_name="demo", log_format=log_format, log_level=log_level)
         configure_logging(settings, stream)
         return stream
 
@@ -160,7 +160,7 @@ async def test_a_failed_statement_is_logged_without_the_values_it_was_given(
     configure: Configure, empty_database: str, log_format: Literal["json", "text"]
 ) -> None:
     secret = "s3cret-user-data"
-    engine = create_engine(CommonSettings(database_url=empty_database))
+    engine = create_engine(DatabaseSettings(database_url=empty_database))
     stream = configure(log_format)
     try:
         async with engine.begin() as conn:

@@ -19,14 +19,14 @@ from taskwire.common.querylog import (
     counting_statements,
     watch_statements,
 )
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 
 SLOW_MS = 30.0
 
 
 @pytest.fixture
 async def engine(empty_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(CommonSettings(database_url=empty_database))
+    engine = create_engine(DatabaseSettings(database_url=empty_database))
     async with engine.connect() as conn:  # connected before watching: only the test's own
         await conn.execute(text("SELECT 1"))
     try:

@@ -12,12 +12,12 @@ from pydantic_settings import SettingsConfigDict
 
 from taskwire.common.migrate import Migrations
 from taskwire.common.service_cli import explain, run_cli
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 
 URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/demo"
 
 
-class DemoSettings(CommonSettings):
+class DemoSettings(DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="TASKWIRE_DEMO_")
 
 

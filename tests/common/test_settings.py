@@ -7,10 +7,10 @@ import os
 import pytest
 from pydantic_settings import SettingsConfigDict
 
-from taskwire.common.settings import CommonSettings, load_settings
+from taskwire.common.settings import DatabaseSettings, load_settings
 
 
-class DemoSettings(CommonSettings):
+class DemoSettings(DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="TASKWIRE_DEMO_")
 
     service_name: str = "demo"

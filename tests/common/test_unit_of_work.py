@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from taskwire.common.db import UnitOfWork, asyncpg_dsn, create_engine
 from taskwire.common.events import decode
 from taskwire.common.ids import new_id
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 from taskwire.common.telemetry import Telemetry, context_from, trace_headers
 from tests.support.outbox_db import OutboxDb, item_event
 
@@ -112,7 +112,7 @@ async def test_the_outbox_row_keeps_the_trace_of_the_request(outbox_db: OutboxDb
 
 
 async def test_the_engine_names_its_sessions_and_bounds_statements(empty_database: str) -> None:
-    settings = CommonSettings(
+    settings = DatabaseSettings(
         database_url=empty_database, service_name="demo", db_statement_timeout_ms=1234
     )
     engine = create_engine(settings)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.users import Users
 from tests.fuzz.runner import fuzz
 from tests.fuzz.settings import load_notifier_schema, load_schema
 from tests.fuzz.upgrades import hanging_up_after_upgrades
 from tests.fuzz.world import World
 from tests.support.system import System
-from tests.support.users import Users
 
 
 @pytest.mark.timeout(300)
@@ -26,7 +26,7 @@ def test_service_answers_as_documented(fuzzed_system: System, world: World, serv
 @pytest.mark.timeout(120)
 def test_notifier_answers_as_documented(fuzzed_system: System) -> None:
     base = fuzzed_system.notifier.replace("ws://", "http://", 1).removesuffix("/ws")
-    token = Users(CommonSettings(environment="development"))("fuzzer").token
+    token = Users(DatabaseSettings(environment="development"))("fuzzer").token
     with hanging_up_after_upgrades():
         report = fuzz(load_notifier_schema(base, token))
     print(f"notifier: {report}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from taskwire.common.settings import DEVELOPMENT_INTERNAL_TOKEN, CommonSettings
+from taskwire.common.settings import DEVELOPMENT_INTERNAL_TOKEN, DatabaseSettings
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
 from tests.support.system import System
-from tests.support.users import User, Users
-from tests.support.waiting import eventually
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class World:
 
 
 async def make_world(system: System) -> World:
-    users = Users(CommonSettings(environment="development"))  # the services' token settings
+    users = Users(DatabaseSettings(environment="development"))  # the services' token settings
     owner, member, spare = users("owner"), users("member"), users("spare")
     workspace, project = await system.workspace_and_project(owner)
     ws = workspace["id"]

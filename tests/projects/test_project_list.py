@@ -10,7 +10,9 @@ import httpx
 from sqlalchemy import event
 
 from taskwire.common.runtime import ServiceRuntime
-from tests.projects.helpers import Api, Users, assert_problem
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api
+from tests.support.problems import assert_problem
 
 
 @contextmanager
@@ -21,7 +23,7 @@ def statements(runtime: ServiceRuntime) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
-    engine = runtime.engine.sync_engine
+    engine = runtime.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen

@@ -9,18 +9,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from aio_pika.abc import AbstractRobustConnection
 from fastapi import FastAPI
 
-from taskwire.common.settings import CommonSettings, SettingsT
+from taskwire.common.settings import ServiceSettings, SettingsT
 from taskwire.common.telemetry import Telemetry
+from taskwire.testkit.infra import Infra
 from tests.support.amqp import delete_exchanges
-from tests.support.infra import Infra
 from tests.support.service import cloned_database, serving
-from tests.support.users import User
 
-Builder = Callable[[dict[str, Any]], tuple[CommonSettings, FastAPI]]
+Builder = Callable[[dict[str, Any]], tuple[ServiceSettings, FastAPI]]
 
 
 def builder(
@@ -32,7 +30,7 @@ def builder(
     """Settings of `settings_type` from the common options and `extra`, and the app on them
     (with this telemetry rather than the one its settings describe, when given)."""
 
-    def build(options: dict[str, Any]) -> tuple[CommonSettings, FastAPI]:
+    def build(options: dict[str, Any]) -> tuple[ServiceSettings, FastAPI]:
         settings = settings_type(**{**options, **extra})
         if telemetry is None:
             return settings, create_app(settings)
@@ -95,19 +93,3 @@ async def lone_projects_service(
             yield url
     finally:
         await delete_exchanges(amqp, exchanges)
-
-
-async def post(service: str, user: User, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=f"{service}/api/v1", headers=user.auth) as http:
-        response = await http.post(path, json=body)
-    assert response.status_code in (200, 201), response.text
-    found: dict[str, Any] = response.json()
-    return found
-
-
-async def workspace_and_project(service: str, owner: User) -> tuple[uuid.UUID, uuid.UUID]:
-    """Both made through the projects service, as `owner`."""
-    workspace = await post(service, owner, "/workspaces", {"name": "Acme"})
-    path = f"/workspaces/{workspace['id']}/projects"
-    project = await post(service, owner, path, {"key": "WEB", "name": "Web"})
-    return uuid.UUID(workspace["id"]), uuid.UUID(project["id"])

@@ -16,19 +16,19 @@ from fastapi import FastAPI
 
 from taskwire.aggregator.app import create_app as create_aggregator_app
 from taskwire.aggregator.settings import AggregatorSettings
-from taskwire.common.settings import DEVELOPMENT_INTERNAL_TOKEN, CommonSettings
+from taskwire.common.settings import DEVELOPMENT_INTERNAL_TOKEN, DatabaseSettings, ServiceSettings
 from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.app import create_app as create_projects_app
 from taskwire.projects.settings import ProjectsSettings
 from taskwire.tasks.app import create_app as create_tasks_app
 from taskwire.tasks.settings import TasksSettings
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.ports import free_port
+from taskwire.testkit.users import User
+from taskwire.testkit.waiting import eventually
 from tests.notifier.helpers import running_notifier, url_of
-from tests.support.infra import Infra
-from tests.support.ports import free_port
 from tests.support.stack import Builder, builder, serve
-from tests.support.users import User
-from tests.support.waiting import eventually
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,13 @@ async def running_system(
     telemetry: Callable[[str], Telemetry] | None = None,
 ) -> AsyncIterator[System]:
     """`telemetry(service)`, when given, is each service's (spans kept for the test, say)."""
-    made: dict[str, CommonSettings] = {}
+    made: dict[str, ServiceSettings] = {}
 
     def of(name: str) -> Telemetry | None:
         return telemetry(name) if telemetry is not None else None
 
     def up(name: str, build: Builder) -> Any:
-        def recorded(options: dict[str, Any]) -> tuple[CommonSettings, FastAPI]:
+        def recorded(options: dict[str, Any]) -> tuple[ServiceSettings, FastAPI]:
             settings, app = build(options)
             made[name] = settings
             return settings, app
@@ -149,4 +149,6 @@ async def running_system(
             port=free_port(),
         )
         notifier = await stack.enter_async_context(running_notifier(settings, amqp, of("notifier")))
-        yield System(projects, tasks, aggregator, made["aggregator"].database_url, url_of(notifier))
+        counted = made["aggregator"]
+        assert isinstance(counted, DatabaseSettings)
+        yield System(projects, tasks, aggregator, counted.database_url, url_of(notifier))

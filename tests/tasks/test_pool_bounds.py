@@ -13,8 +13,8 @@ import pytest
 
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.tasks.settings import TasksSettings
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ async def test_an_empty_pool_answers_503_with_retry_after_within_its_bound(
     client: httpx.AsyncClient, runtime: ServiceRuntime, users: Users
 ) -> None:
     ada = users("ada")
-    async with runtime.engine.connect():  # the pool's only connection, held elsewhere
+    async with runtime.database.engine.connect():  # the pool's only connection, held elsewhere
         started = time.monotonic()
         answer = await client.get(f"/api/v1/tasks/{uuid.uuid4()}", headers=ada.auth)
         waited = time.monotonic() - started

@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 
 from taskwire.common.errors import Unauthenticated
 from taskwire.common.jwks import SigningKeys
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import ServiceSettings
 from taskwire.common.urls import is_web_url
 
 
@@ -40,7 +40,7 @@ VERIFIED_TOKENS = 10_000
 
 
 class TokenVerifier:
-    def __init__(self, settings: CommonSettings) -> None:
+    def __init__(self, settings: ServiceSettings) -> None:
         self._algorithm = settings.jwt_algorithm
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
@@ -120,7 +120,7 @@ def _caller_from(claims: dict[str, Any], token: str) -> Caller:
 
 
 def mint_token(
-    settings: CommonSettings,
+    settings: ServiceSettings,
     user_id: UUID,
     email: str,
     name: str,

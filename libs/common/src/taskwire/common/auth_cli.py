@@ -9,7 +9,7 @@ from uuid import UUID
 
 from taskwire.common.auth import mint_token
 from taskwire.common.ids import new_id
-from taskwire.common.settings import CommonSettings, load_local_settings
+from taskwire.common.settings import ServiceSettings, load_local_settings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--picture", default=None)
     parser.add_argument("--hours", type=float, default=12.0, help="lifetime in hours")
     args = parser.parse_args(argv)
-    settings = load_local_settings(CommonSettings)
+    settings = load_local_settings(ServiceSettings)
     try:
         token = mint_token(
             settings,

@@ -10,12 +10,12 @@ from typing import Any, Self
 from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 
 
-def create_engine(settings: CommonSettings, **overrides: Any) -> AsyncEngine:
+def create_engine(settings: DatabaseSettings, **overrides: Any) -> AsyncEngine:
     options: dict[str, Any] = {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,

@@ -23,12 +23,12 @@ def runtime(request: Request) -> ServiceRuntime:
 
 async def unit_of_work(request: Request) -> AsyncIterator[EventUnitOfWork]:
     """One transaction per request; it rolls back unless the handler commits."""
-    async with runtime(request).unit_of_work() as uow:
+    async with runtime(request).database.unit_of_work() as uow:
         yield uow
 
 
 async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with runtime(request).engine.connect() as conn:
+    async with runtime(request).database.engine.connect() as conn:
         yield conn
 
 

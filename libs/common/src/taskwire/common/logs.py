@@ -17,7 +17,7 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from taskwire.common.redaction import safe_traceback
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import ServiceSettings
 
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 # websockets logs a line per connection opened and closed at INFO.
@@ -87,7 +87,7 @@ class TextLines(logging.Formatter):
         return safe_traceback(ei)
 
 
-def configure_logging(settings: CommonSettings, stream: TextIO | None = None) -> None:
+def configure_logging(settings: ServiceSettings, stream: TextIO | None = None) -> None:
     """Make the root logger the process's one way out, in `settings.log_format` at
     `settings.log_level`, to `stream` (standard error by default: standard output stays a
     command's own). Replaces whatever handlers the root logger had, so calling it again

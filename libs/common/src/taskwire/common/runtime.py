@@ -1,4 +1,6 @@
-"""What every service runs besides its routes: the engine, the broker, the relay and consumers.
+"""What every service runs besides its routes: the broker and its consumers, the sampler,
+readiness, telemetry and admission; and, for a service that owns a database, that part too
+(`taskwire.common.database`: the engine, the outbox and its relay).
 
 The HTTP API never waits for the broker: the broker connects in the background, so writes are
 accepted (and their events kept in the outbox) while RabbitMQ is down.
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,97 +24,86 @@ from taskwire.common.auth import TokenVerifier
 from taskwire.common.batch_consumer import BatchConsumer, BatchHandler, Parse
 from taskwire.common.bodies import RefuseUnstorableQuery
 from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.consumer import Consumer, Handler
+from taskwire.common.consumer import Consumer, Handler, Transaction
 from taskwire.common.containment import ContainErrors
-from taskwire.common.db import asyncpg_dsn, create_engine
+from taskwire.common.database import Database
 from taskwire.common.errors import BodySizeLimit, install_problem_handlers
-from taskwire.common.health import ReadinessCheck, broker_check, database_check
+from taskwire.common.health import ReadinessCheck, broker_check
 from taskwire.common.health import router as health_router
 from taskwire.common.http_metrics import RequestMetrics
 from taskwire.common.http_metrics import router as metrics_router
-from taskwire.common.outbox import EventUnitOfWork, Outbox
-from taskwire.common.querylog import watch_statements
-from taskwire.common.relay import OutboxRelay, RelayConfig
 from taskwire.common.sampling import Sampler
-from taskwire.common.settings import CommonSettings
-from taskwire.common.telemetry import Telemetry, trace_database
+from taskwire.common.settings import DatabaseSettings, ServiceSettings
+from taskwire.common.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """A queue this service consumes and the handler applied to each of its events."""
+    """A queue this service consumes and the handler applied to each of its events, inside what
+    `step` opens (default: a unit of work of the service's database)."""
 
     queue: str
     bindings: tuple[str, ...]
-    handler: Handler[EventUnitOfWork]
+    handler: Handler[Any]
+    step: Callable[[], Transaction] | None = None
+    # Apply one event at a time, in the queue's order (a feed whose readers see that order).
+    in_order: bool = False
 
 
 @dataclass(frozen=True)
 class BatchSubscription:
-    """A queue whose events are parsed one by one and applied in batches (see BatchConsumer)."""
+    """A queue whose events are parsed one by one and applied in batches (see BatchConsumer),
+    each batch in one unit of work of the service's database."""
 
     queue: str
     bindings: tuple[str, ...]
     parse: Parse[Any]
-    handler: BatchHandler[EventUnitOfWork, Any]
+    handler: BatchHandler[Any, Any]
 
 
 @dataclass
 class ServiceRuntime:
-    settings: CommonSettings
-    outbox_table: Table
+    """The runtime of one service process. With `outbox_table` (and `DatabaseSettings`), it
+    also runs the database part: `database` is then the engine, outbox and relay."""
+
+    settings: ServiceSettings
+    outbox_table: Table | None = None
     subscriptions: list[Subscription | BatchSubscription] = field(default_factory=list)
     run_relay: bool = True
     telemetry: Telemetry | None = None
+    # Further readiness checks (a service's own dependencies, e.g. Redis).
+    checks: Mapping[str, ReadinessCheck] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        telemetry = self.telemetry or Telemetry.from_settings(self.settings)
+        s = self.settings
+        telemetry = self.telemetry or Telemetry.from_settings(s)
         self.telemetry = telemetry
         self.metrics = telemetry.metrics
-        self.engine = create_engine(self.settings)
-        if telemetry.exporting:
-            trace_database(self.engine, telemetry)
-        watch_statements(
-            self.engine, slow_ms=self.settings.slow_query_ms, on_slow=self.metrics.slow_queries.inc
-        )
-        self.outbox = Outbox(self.outbox_table)
         self.broker = Broker(
-            self.settings.amqp_url,
-            self.settings.exchange,
-            self.settings.dead_letter_exchange,
-            connection_name=self.settings.service_name,
+            s.amqp_url, s.exchange, s.dead_letter_exchange, connection_name=s.service_name
         )
-        s = self.settings
-        self.relay = OutboxRelay(
-            RelayConfig(
-                dsn=asyncpg_dsn(s.database_url),
-                service=s.service_name,
-                table=self.outbox_table.name,
-                batch_size=s.outbox_batch_size,
-                poll_seconds=s.outbox_poll_seconds,
-                retention_seconds=s.outbox_retention_seconds,
-                lock_key=s.outbox_lock_key,
-            ),
-            self.broker,
-            wakeup=self.outbox.committed,
-            tracer=telemetry.tracer,
-            metrics=self.metrics,
-        )
+        self._database: Database | None = None
+        if self.outbox_table is not None:
+            if not isinstance(s, DatabaseSettings):
+                raise TypeError(f"{type(s).__name__} has no database settings for an outbox")
+            self._database = Database(s, self.outbox_table, self.broker, telemetry)
         self.consumers = [self._consumer(sub) for sub in self.subscriptions]
+        # One definition of each check, for /readyz and for taskwire_dependency_up alike.
         self.readiness_checks: dict[str, ReadinessCheck] = {
-            "database": database_check(self.engine),
+            **({} if self._database is None else self._database.checks),
             "broker": broker_check(self.broker),
+            **self.checks,
         }
         self.sampler = Sampler(
             self.metrics,
             self.readiness_checks,
-            engine=self.engine,
+            engine=None if self._database is None else self._database.engine,
             outbox=self.outbox_table,
             broker=self.broker,
             queues=tuple(sub.queue for sub in self.subscriptions),
-            every_seconds=self.settings.metrics_sample_seconds,
+            every_seconds=s.metrics_sample_seconds,
         )
         self.admission = Admission(
             AdmissionLimits(
@@ -124,8 +115,15 @@ class ServiceRuntime:
             )
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._serves_http = False
 
-    def _consumer(self, sub: Subscription | BatchSubscription) -> Consumer[EventUnitOfWork]:
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError(f"{self.settings.service_name} runs without a database")
+        return self._database
+
+    def _consumer(self, sub: Subscription | BatchSubscription) -> Consumer[Any]:
         s, telemetry = self.settings, self.telemetry
         assert telemetry is not None
         spec = QueueSpec(sub.queue, sub.bindings, s.consumer_delivery_limit)
@@ -135,7 +133,7 @@ class ServiceRuntime:
                 spec,
                 sub.parse,
                 sub.handler,
-                self.unit_of_work,
+                self.database.unit_of_work,
                 prefetch=s.consumer_prefetch,
                 tracer=telemetry.tracer,
                 metrics=self.metrics,
@@ -145,21 +143,20 @@ class ServiceRuntime:
             self.broker,
             spec,
             sub.handler,
-            self.unit_of_work,
+            sub.step or self.database.unit_of_work,
             prefetch=s.consumer_prefetch,
+            in_order=sub.in_order,
             tracer=telemetry.tracer,
             metrics=self.metrics,
         )
 
-    def unit_of_work(self) -> EventUnitOfWork:
-        return EventUnitOfWork(self.engine, self.outbox)
-
     async def start(self) -> None:
         self.spawn(self._connect_and_consume(), "broker")
-        if self.run_relay:
-            self.spawn(self.relay.run(), "relay")
+        if self._database is not None and self.run_relay:
+            self.spawn(self._database.relay.run(), "relay")
         self.spawn(self.sampler.run(), "sampler")
-        self.spawn(self.admission.watch_loop(), "admission")
+        if self._serves_http:
+            self.spawn(self.admission.watch_loop(), "admission")
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -168,7 +165,8 @@ class ServiceRuntime:
         for consumer in self.consumers:
             await consumer.stop()
         await self.broker.close()
-        await self.engine.dispose()
+        if self._database is not None:
+            await self._database.close()
         if self.telemetry is not None and self.telemetry.exporting:
             # Off the loop: it waits for the exporter to send what is still buffered.
             await asyncio.to_thread(self.telemetry.shutdown)
@@ -212,6 +210,7 @@ class ServiceRuntime:
     def install(self, app: FastAPI) -> None:
         """Wire the shared HTTP pieces: problem+json errors, body limit, health, metrics, auth."""
         s = self.settings
+        self._serves_http = True
         install_problem_handlers(app)
         # Innermost first: what the admission sheds is still measured, and whatever any of them
         # raises is contained.

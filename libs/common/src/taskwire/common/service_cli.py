@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic
+from typing import Generic, TypeVar
 
 import asyncpg
 import uvicorn
@@ -24,9 +24,13 @@ from sqlalchemy.exc import DBAPIError
 
 from taskwire.common.logs import configure_logging
 from taskwire.common.migrate import Migrations, ensure_database
-from taskwire.common.settings import CommonSettings, SettingsT, load_settings
+from taskwire.common.settings import DatabaseSettings, ServiceSettings, load_settings
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+# The services this command line runs own a database: `migrate` needs its URL.
+SettingsT = TypeVar("SettingsT", bound=DatabaseSettings)
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ def explain(service: str, exc: BaseException, url: str, user: str, database: str
     return f"{service}: migrating {url} failed: {type(cause).__name__}: {cause}"
 
 
-def serve(app: FastAPI, settings: CommonSettings) -> None:
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
     # What the imports and the app built stays for the process's life: moved out of the
     # collector's generations, it is no longer traversed by every full collection (tens of
     # milliseconds each, every few thousand events under load).

@@ -28,8 +28,10 @@ def _global(name: str) -> AliasChoices:
     return AliasChoices(f"TASKWIRE_{name.upper()}")
 
 
-class CommonSettings(BaseSettings):
-    """What every service needs. Subclasses set `env_prefix` to `TASKWIRE_<SERVICE>_`."""
+class ServiceSettings(BaseSettings):
+    """What every service needs: who it is, where it listens, the broker, Redis, tokens,
+    telemetry and admission. Subclasses set `env_prefix` to `TASKWIRE_<SERVICE>_`; a service with
+    a database takes `DatabaseSettings` instead."""
 
     model_config = SettingsConfigDict(
         env_prefix="TASKWIRE_", extra="ignore", validate_by_name=True, frozen=True
@@ -43,19 +45,6 @@ class CommonSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/taskwire"
-    db_pool_size: int = Field(10, ge=1, le=200)
-    # No overflow by default: under a burst, overflow connections are opened and closed request
-    # by request (a TLS attempt, a start-up, every statement prepared again), which costs more
-    # than waiting a moment for one of the pool's.
-    db_max_overflow: int = Field(0, ge=0, le=200)
-    db_pool_pre_ping: bool = True
-    db_pool_recycle_seconds: int = Field(1800, ge=-1)
-    db_statement_timeout_ms: int = Field(15_000, ge=0)
-    # How long a request may wait for a pooled connection before it is answered 503: a pool
-    # that stays empty longer is overloaded, and waiting longer only piles requests up.
-    db_pool_timeout_seconds: float = Field(1.0, gt=0, le=60)
 
     # Admission (taskwire.common.admission): requests worked on at once, at most
     # max_requests_in_flight and fewer while the event loop runs later than max_loop_lag_ms;
@@ -122,17 +111,9 @@ class CommonSettings(BaseSettings):
     )
 
     max_body_bytes: int = Field(1_048_576, ge=1024)
-    outbox_poll_seconds: float = Field(5.0, gt=0)
-    outbox_batch_size: int = Field(200, ge=1, le=10_000)
-    outbox_retention_seconds: int = Field(86_400, ge=0)
-    outbox_lock_key: int | None = None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
-        if not self.database_url.startswith("postgresql+asyncpg://"):
-            raise ValueError(
-                f"database_url must start with postgresql+asyncpg:// (got {self.database_url!r})"
-            )
         if self.jwt_algorithm == "RS256" and not self.jwks_url:
             raise ValueError("TASKWIRE_JWKS_URL is required when TASKWIRE_JWT_ALGORITHM=RS256")
         if self.environment == "production" and self.jwks_url and not _is_https(self.jwks_url):
@@ -147,6 +128,36 @@ class CommonSettings(BaseSettings):
         return self
 
 
+class DatabaseSettings(ServiceSettings):
+    """A service that owns a database: its connection pool, and the outbox its events wait in."""
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/taskwire"
+    db_pool_size: int = Field(10, ge=1, le=200)
+    # No overflow by default: under a burst, overflow connections are opened and closed request
+    # by request (a TLS attempt, a start-up, every statement prepared again), which costs more
+    # than waiting a moment for one of the pool's.
+    db_max_overflow: int = Field(0, ge=0, le=200)
+    db_pool_pre_ping: bool = True
+    db_pool_recycle_seconds: int = Field(1800, ge=-1)
+    db_statement_timeout_ms: int = Field(15_000, ge=0)
+    # How long a request may wait for a pooled connection before it is answered 503: a pool
+    # that stays empty longer is overloaded, and waiting longer only piles requests up.
+    db_pool_timeout_seconds: float = Field(1.0, gt=0, le=60)
+
+    outbox_poll_seconds: float = Field(5.0, gt=0)
+    outbox_batch_size: int = Field(200, ge=1, le=10_000)
+    outbox_retention_seconds: int = Field(86_400, ge=0)
+    outbox_lock_key: int | None = None
+
+    @model_validator(mode="after")
+    def _check_database_url(self) -> Self:
+        if not self.database_url.startswith("postgresql+asyncpg://"):
+            raise ValueError(
+                f"database_url must start with postgresql+asyncpg:// (got {self.database_url!r})"
+            )
+        return self
+
+
 _DEVELOPMENT_SECRETS = {DEVELOPMENT_JWT_SECRET, DEVELOPMENT_INTERNAL_TOKEN}
 
 
@@ -154,7 +165,7 @@ def _is_https(url: str) -> bool:
     return urlsplit(url).scheme.lower() == "https"
 
 
-def _secret_problems(secrets: dict[str, SecretStr], settings: CommonSettings) -> list[str]:
+def _secret_problems(secrets: dict[str, SecretStr], settings: ServiceSettings) -> list[str]:
     values = {name: secret.get_secret_value() for name, secret in secrets.items()}
     problems = [
         f"{name} must be at least 32 characters" for name, v in values.items() if len(v) < 32
@@ -176,7 +187,7 @@ def _secret_problems(secrets: dict[str, SecretStr], settings: CommonSettings) ->
     return problems
 
 
-SettingsT = TypeVar("SettingsT", bound=CommonSettings)
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
 
 def load_settings(cls: type[SettingsT], **given: Any) -> SettingsT:
@@ -203,7 +214,7 @@ def load_local_settings(cls: type[SettingsT]) -> SettingsT:
     return load_settings(cls, environment="development")
 
 
-def _env_name(cls: type[CommonSettings], loc: str, prefix: str) -> str:
+def _env_name(cls: type[ServiceSettings], loc: str, prefix: str) -> str:
     # pydantic reports an aliased field under the alias it read (already the variable's name),
     # and any other field under its own name, which the service's prefix turns into the variable.
     for name, info in cls.model_fields.items():

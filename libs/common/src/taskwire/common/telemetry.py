@@ -32,7 +32,7 @@ from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common.metrics import ServiceMetrics
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import ServiceSettings
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Telemetry:
         return self.tracer_provider.get_tracer(f"taskwire.{self.service}")
 
     @classmethod
-    def from_settings(cls, settings: CommonSettings) -> Telemetry:
+    def from_settings(cls, settings: ServiceSettings) -> Telemetry:
         """Export to `TASKWIRE_OTLP_ENDPOINT` when set; otherwise record no spans at all."""
         exporter = None
         if settings.otlp_endpoint:

@@ -16,11 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
 from taskwire.common.auth import Caller, TokenVerifier, bearer_token
-from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.consumer import Consumer
 from taskwire.common.errors import Unauthenticated
-from taskwire.common.health import ReadinessCheck, broker_check
-from taskwire.common.sampling import Sampler
+from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.service_client import ServiceClient
 from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.access import Gatekeeper
@@ -84,50 +81,31 @@ class Notifier:
             s.messages_per_second,
             self.metrics,
         )
-        self.broker = Broker(
-            s.amqp_url, s.exchange, s.dead_letter_exchange, connection_name="notifier"
-        )
         feed = Feed(self.log, self.hub, gatekeeper)
-        spec = QueueSpec(s.consumer_queue, BINDINGS, s.consumer_delivery_limit)
-        self.consumer = Consumer(
-            self.broker,
-            spec,
-            feed.handle,
-            RedisStep,
-            prefetch=s.consumer_prefetch,
-            in_order=True,  # a room's numbering follows the queue's order
-            tracer=self.telemetry.tracer,
-            metrics=self.telemetry.metrics,
+        self.runtime = ServiceRuntime(
+            s,
+            telemetry=self.telemetry,
+            subscriptions=[
+                # One event at a time, in the queue's order: a room's numbering follows it.
+                Subscription(s.consumer_queue, BINDINGS, feed.handle, RedisStep, in_order=True)
+            ],
+            checks={"redis": self._redis_check},
         )
+        self.broker = self.runtime.broker
+        self.consumer = self.runtime.consumers[0]
         self.sessions: set[Session] = set()
         self.metrics.follow(self.sessions, self.hub.rooms)
-        # One definition of each check, for /readyz and for taskwire_dependency_up alike.
-        self.readiness_checks: dict[str, ReadinessCheck] = {
-            "broker": broker_check(self.broker),
-            "redis": self._redis_check,
-        }
-        self.sampler = Sampler(
-            self.telemetry.metrics,
-            self.readiness_checks,
-            broker=self.broker,
-            queues=(s.consumer_queue,),
-            every_seconds=s.metrics_sample_seconds,
-        )
-        self._tasks: list[asyncio.Task[None]] = []
         self.server: Server | None = None
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Server]:
         """Serve until the block ends; then close every connection and stop consuming."""
-        self._tasks = [
-            asyncio.create_task(self.hub.run(), name="notifier.fanout"),
-            asyncio.create_task(self._consume(), name="notifier.consumer"),
-            asyncio.create_task(self._refresh(), name="notifier.leases"),
-            asyncio.create_task(self.sampler.run(), name="notifier.sampler"),
-        ]
-        s = self.settings
+        runtime, s = self.runtime, self.settings
+        runtime.spawn(self.hub.run(), "fanout")
+        runtime.spawn(self._refresh(), "leases")
+        await runtime.start()
         origins = allowed_origins(s)
-        routes = Routes(self.readiness_checks, self.telemetry.metrics, origins is not None)
+        routes = Routes(runtime.readiness_checks, self.telemetry.metrics, origins is not None)
         try:
             async with serve(
                 self._session,
@@ -146,20 +124,9 @@ class Notifier:
                 self.server = server
                 yield server
         finally:
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self.consumer.stop()
-            await self.broker.close()
+            await runtime.stop()
             await self.projects.close()
             await self.redis.aclose()
-            if self.telemetry.exporting:
-                # Off the loop: it waits for the exporter to send what is still buffered.
-                await asyncio.to_thread(self.telemetry.shutdown)
-
-    async def _consume(self) -> None:
-        await self.broker.connect()
-        await self.consumer.start()
 
     async def _refresh(self) -> None:
         while True:

@@ -9,10 +9,10 @@ import orjson
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import ServiceSettings
 
 
-class NotifierSettings(CommonSettings):
+class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TASKWIRE_NOTIFIER_")
 
     service_name: str = "notifier"

@@ -41,9 +41,9 @@ def create_app(
         ],
         run_relay=run_relay,
     )
-    client = ProjectsClient(settings, runtime.engine)
+    client = ProjectsClient(settings, runtime.database.engine)
     directory = Directory(
-        runtime.engine,
+        runtime.database.engine,
         client,
         ttl_seconds=settings.directory_ttl_seconds,
         max_entries=settings.directory_max_entries,
@@ -56,7 +56,7 @@ def create_app(
             runtime.spawn(
                 follow_invalidations(asyncpg_dsn(settings.database_url), directory), "directory"
             )
-            runtime.spawn(purge_expired_keys(runtime.engine, settings), "idempotency")
+            runtime.spawn(purge_expired_keys(runtime.database.engine, settings), "idempotency")
             try:
                 yield
             finally:
@@ -75,9 +75,7 @@ def create_app(
     openapi.document(app)
     app.state.settings = settings
     app.state.directory = directory
-    # Single statements need no transaction: AUTOCOMMIT saves a BEGIN and a COMMIT round trip
-    # per request. It shares the runtime's pool.
-    app.state.statements = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.statements = runtime.database.statements
     app.include_router(router)
     app.include_router(internal_router)  # outside /api/v1: the gateway never routes /internal
     return app

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 
 
-class TasksSettings(CommonSettings):
+class TasksSettings(DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="TASKWIRE_TASKS_")
 
     service_name: str = "tasks"

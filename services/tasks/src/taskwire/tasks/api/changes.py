@@ -15,7 +15,6 @@ from typing import Any, Final
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common.auth import Caller, CallerDep
 from taskwire.common.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -27,8 +26,9 @@ from taskwire.common.events.tasks import (
     TASK_UPDATED,
     TaskState,
 )
-from taskwire.common.http import IfMatch, check_if_match, runtime, tag
+from taskwire.common.http import IfMatch, check_if_match, tag
 from taskwire.common.openapi import links, problems
+from taskwire.common.outbox import EventStatements
 from taskwire.tasks.api.deps import READ_TASK
 from taskwire.tasks.directory import Directory
 from taskwire.tasks.domain import WRITERS, format_rank, rank_between
@@ -141,11 +141,10 @@ async def change_task(
     request: Request, task_id: UUID, caller: Caller, if_match: str | None, change: Change
 ) -> TaskPublic:
     """Apply `change` to the task, at most once; answer the task as it now is."""
-    statements: AsyncEngine = request.app.state.statements
+    statements: EventStatements = request.app.state.statements
     directory: Directory = request.app.state.directory
-    outbox = runtime(request).outbox
     for _ in range(ATTEMPTS):
-        async with statements.connect() as conn:
+        async with statements.engine.connect() as conn:
             snapshot = await store.read_task(conn, task_id, caller.user_id, change.target)
         await _authorise(directory, snapshot, caller)
         assert snapshot is not None
@@ -167,19 +166,17 @@ async def change_task(
             assignee = await _assignee(directory, proposed, caller)
         task = proposed.model_copy(update={"version": snapshot.task.version + 1, "updated_at": now})
         event = task_event(change.event, task, caller.user_id, changes)
-        async with statements.connect() as conn:
-            written = await store.write_change(
-                conn,
-                snapshot.task.version,
-                task,
-                outbox.rows([event])[0],
-                caller=caller.user_id,
-                assignee=task.assignee_id if "assignee_id" in changes else None,
-                status=task.status_id if change.target is not None else None,
-                mark=None if snapshot.column is None else snapshot.column.mark_past(task),
-            )
+        written = await store.write_change(
+            statements,
+            snapshot.task.version,
+            task,
+            event,
+            caller=caller.user_id,
+            assignee=task.assignee_id if "assignee_id" in changes else None,
+            status=task.status_id if change.target is not None else None,
+            mark=None if snapshot.column is None else snapshot.column.mark_past(task),
+        )
         if written:
-            outbox.committed.set()
             return task_public(task, snapshot.key, assignee=assignee, reporter=snapshot.reporter)
         if "assignee_id" in changes and task.assignee_id is not None:
             # The guard may have refused an assignee the directory remembered: ask afresh.

@@ -53,11 +53,11 @@ class Board:
             assignees[user_id] = assignee
         return cls(directory, project, member, assignees)
 
-    def answer(self, task: TaskState) -> TaskPublic:
+    def answer(self, task: TaskState, project_key: str | None = None) -> TaskPublic:
+        """The answer for `task`; `project_key` as the write read it, if it did."""
         assignee = None if task.assignee_id is None else self.assignees[task.assignee_id]
-        return task_public(
-            task, self.project.key, assignee=profile(assignee), reporter=profile(self.caller)
-        )
+        key = project_key or self.project.key
+        return task_public(task, key, assignee=profile(assignee), reporter=profile(self.caller))
 
     def forget(self) -> None:
         workspace_id = self.project.workspace_id

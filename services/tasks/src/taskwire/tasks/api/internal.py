@@ -45,7 +45,7 @@ class TaskFactsLookup(Body):
 @router.get("/task-facts", response_model=TaskFacts)
 async def task_facts(
     _: InternalDep,
-    engine: StatementsDep,
+    statements: StatementsDep,
     project_id: Annotated[UUID | None, Query(description="only this project's tasks")] = None,
     after: Annotated[UUID | None, Query(description="the next_after of the previous page")] = None,
     # Capped, not refused, like every list of the system.
@@ -53,18 +53,18 @@ async def task_facts(
 ) -> Response:
     """Every task, archived and deleted ones included, by id, from just after `after`."""
     limit = min(limit, MAX_FACTS)
-    async with engine.connect() as conn:
+    async with statements.engine.connect() as conn:
         items = await facts_page(conn, project_id, after, limit)
     return _answer(items, items[-1][0] if len(items) == limit else None)
 
 
 @router.post("/task-facts/lookup", response_model=TaskFacts, responses=problems(400))
 async def look_up_task_facts(
-    _: InternalDep, engine: StatementsDep, body: TaskFactsLookup
+    _: InternalDep, statements: StatementsDep, body: TaskFactsLookup
 ) -> Response:
     """The facts of those of `ids` that exist (deleted ones included), by id; unknown ids are
     left out."""
-    async with engine.connect() as conn:
+    async with statements.engine.connect() as conn:
         items = await facts_of(conn, body.ids)
     return _answer(items, None)
 

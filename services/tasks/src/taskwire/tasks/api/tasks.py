@@ -15,13 +15,13 @@ from typing import Final
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common.auth import Caller, CallerDep
 from taskwire.common.errors import Conflict, NotFound, Problem
 from taskwire.common.events.tasks import TASK_CREATED, TaskState
 from taskwire.common.http import runtime, tag
 from taskwire.common.openapi import ETAG, links, problems
+from taskwire.common.outbox import EventStatements
 from taskwire.tasks import idempotency
 from taskwire.tasks.api.creating import Board, check_bulk, draft, refused, target_status
 from taskwire.tasks.api.deps import (
@@ -36,14 +36,14 @@ from taskwire.tasks.api.deps import (
     encode_cursor,
     project_access,
 )
-from taskwire.tasks.domain import ceiling, format_rank
+from taskwire.tasks.domain import ceiling
 from taskwire.tasks.events import task_event
 from taskwire.tasks.idempotency import Claim, KeyTaken
 from taskwire.tasks.schemas import TaskCreate, TaskPublic, TasksCreate, TasksCreated, TasksPublic
 from taskwire.tasks.store import create as store
 from taskwire.tasks.store import lists
 from taskwire.tasks.store.placement import neighbours, rank_in
-from taskwire.tasks.views import task_from_row, task_key
+from taskwire.tasks.views import task_from_row
 
 router = APIRouter(tags=["tasks"])
 # One more decision after the write's own check refused what the directory allowed.
@@ -63,7 +63,7 @@ async def create_task(
     body: TaskCreate,
     caller: CallerDep,
     request: Request,
-    engine: StatementsDep,
+    statements: StatementsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     claim = None
@@ -71,12 +71,12 @@ async def create_task(
         digest = idempotency.fingerprint("create", project_id, body.model_dump(mode="json"))
         claim = Claim(caller.user_id, idempotency_key, digest)
     try:
-        task = await _create(request, engine, project_id, body, caller, claim)
+        task = await _create(request, statements, project_id, body, caller, claim)
     except (Problem, KeyTaken) as refusal:
         if claim is None:
             raise
         # A retry answers what the first request answered, even if it would now be refused.
-        task = await _first_answer(engine, claim, refusal)
+        task = await _first_answer(statements, claim, refusal)
     # The answer is already a validated TaskPublic: serialised once here, not validated again
     # by the framework (the hot path's largest avoidable cost).
     response = Response(task.model_dump_json(), 201, media_type="application/json")
@@ -86,9 +86,9 @@ async def create_task(
 
 
 async def _first_answer(
-    engine: AsyncEngine, claim: Claim, refusal: Problem | KeyTaken
+    statements: EventStatements, claim: Claim, refusal: Problem | KeyTaken
 ) -> TaskPublic:
-    async with engine.connect() as conn:
+    async with statements.engine.connect() as conn:
         first = await idempotency.first_answer(conn, claim)
     if first is not None:
         return TaskPublic.model_validate(first)
@@ -99,19 +99,18 @@ async def _first_answer(
 
 async def _create(
     request: Request,
-    engine: AsyncEngine,
+    statements: EventStatements,
     project_id: UUID,
     body: TaskCreate,
     caller: Caller,
     claim: Claim | None,
 ) -> TaskPublic:
-    outbox = runtime(request).outbox
     for _ in range(ATTEMPTS):
         board = await Board.of(request.app.state.directory, project_id, caller, [body])
         status = target_status(board.project, body.status_id)
         rank = None
         if body.after is not None or body.before is not None:
-            async with engine.connect() as conn:
+            async with statements.engine.connect() as conn:
                 gap = await neighbours(conn, project_id, status.id, body.after, body.before)
             rank = rank_in(gap, body.after, body.before, _rng)
         task = draft(
@@ -121,22 +120,15 @@ async def _create(
             caller.user_id,
             position=Decimal(0) if rank is None else rank,
         )
-        answer = board.answer(task)
-        event = outbox.rows([task_event(TASK_CREATED, task, caller.user_id)])[0]
+        event = task_event(TASK_CREATED, task, caller.user_id)
         if claim is not None:
-            claim = replace(claim, response=answer.model_dump(mode="json"))
+            # Stored with the task by its statement, which fills in the number and the rank.
+            claim = replace(claim, response=board.answer(task).model_dump(mode="json"))
         created = await store.create_task(
-            engine, task, rank, None if rank is None else ceiling(rank), event, claim
+            statements, task, rank, None if rank is None else ceiling(rank), event, claim
         )
         if created is not None:
-            outbox.committed.set()
-            return answer.model_copy(
-                update={
-                    "number": created.number,
-                    "position": format_rank(created.position),
-                    "key": task_key(created.project_key, created.number),
-                }
-            )
+            return board.answer(created.given_to(task), created.project_key)
         board.forget()
     raise refused()
 
@@ -163,7 +155,7 @@ async def create_tasks(
             target_status(board.project, item.status_id, f"tasks[{i}]")
             for i, item in enumerate(body.tasks)
         ]
-        async with runtime(request).unit_of_work() as uow:
+        async with runtime(request).database.unit_of_work() as uow:
             allocated = await store.allocate(
                 uow.connection,
                 (board.project.id, board.project.workspace_id),
@@ -203,7 +195,7 @@ async def get_task(
     task_id: UUID, caller: CallerDep, request: Request, directory: DirectoryDep, response: Response
 ) -> TaskPublic:
     # The connection goes back before the directory is asked (see create_tasks).
-    async with runtime(request).engine.connect() as conn:
+    async with runtime(request).database.engine.connect() as conn:
         row = await lists.find_task(conn, task_id)
     if row is None:
         raise NotFound("no such task")
@@ -223,7 +215,7 @@ async def list_tasks(
 ) -> TasksPublic:
     project, _ = await project_access(directory, project_id, caller, write=False)
     # Only once access is decided (see create_tasks).
-    async with runtime(request).engine.connect() as conn:
+    async with runtime(request).database.engine.connect() as conn:
         rows, after = await lists.project_page(
             conn, project, page.order, filters, page.after, page.limit
         )

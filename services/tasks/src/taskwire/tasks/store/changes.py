@@ -18,28 +18,26 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     Exists,
-    LargeBinary,
     Numeric,
-    Text,
     Uuid,
     exists,
     func,
-    insert,
     literal,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from taskwire.common.events import Envelope
 from taskwire.common.events.projects import Category, Role
 from taskwire.common.events.tasks import TaskState
+from taskwire.common.outbox import EventStatements
 from taskwire.tasks.domain import WRITERS, ceiling
 from taskwire.tasks.schemas import Profile
 from taskwire.tasks.state import task_state
 from taskwire.tasks.store import viewed
 from taskwire.tasks.store.placement import column_rank, gap
-from taskwire.tasks.tables import members, outbox, projects, statuses, tasks
+from taskwire.tasks.tables import members, projects, statuses, tasks
 from taskwire.tasks.views import profile_in
 
 # Every field a change may touch: RT2 writes the whole next state, which the version guards.
@@ -148,17 +146,17 @@ def _column(target: Target) -> tuple[ColumnElement[Any], ...]:
 
 
 async def write_change(
-    conn: AsyncConnection,
+    statements: EventStatements,
     read_version: int,
     task: TaskState,
-    event: dict[str, Any],
+    event: Envelope,
     *,
     caller: UUID,
     assignee: UUID | None = None,
     status: UUID | None = None,
     mark: int | None = None,
 ) -> bool:
-    """RT2: save `task` and its outbox row if it is still at `read_version` and the guards hold.
+    """RT2: save `task` and its event if it is still at `read_version` and the guards hold.
 
     Guards: the caller a live writer; `assignee` (when one is newly set) a live member; `status`
     (for a move) alive in the task's project, share-locked so that a status deletion either
@@ -203,19 +201,8 @@ async def write_change(
             .values(last_position=func.greatest(projects.c.last_position, mark))
             .cte("mark")
         )
-    row = select(
-        literal(event["id"], Uuid),
-        literal(event["routing_key"], Text),
-        literal(event["payload"], LargeBinary),
-        literal(event["headers"], JSONB),
-    ).select_from(updated)
-    stmt = (
-        insert(outbox)
-        .from_select(["id", "routing_key", "payload", "headers"], row)
-        .returning(outbox.c.seq)
-        .add_cte(updated, *ctes)
-    )
-    return (await conn.execute(stmt)).first() is not None
+    stmt = statements.outbox.insert_if(updated).add_cte(updated, *ctes)
+    return await statements.execute(stmt, event)
 
 
 def _live_member(workspace_id: UUID, user_id: UUID, *roles: str) -> Exists:

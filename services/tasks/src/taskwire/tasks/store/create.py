@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 import asyncpg
 import orjson
-from sqlalchemy import LargeBinary, Numeric, TextClause, bindparam, insert, text
+from sqlalchemy import LargeBinary, Numeric, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from taskwire.common.events import Envelope
 from taskwire.common.events.tasks import TaskState
+from taskwire.common.outbox import EventStatements, Positional
+from taskwire.tasks.domain import format_rank
 from taskwire.tasks.idempotency import KEY_CONSTRAINT, Claim, KeyTaken
 from taskwire.tasks.tables import tasks
 
@@ -53,7 +55,7 @@ seq AS (
 )"""
 
 # The event and the stored answer were built in Python before the number and the rank at the
-# end of the column were known: the statement writes the allocated ones into both.
+# end of the column were known: `filled` holds the allocated ones, written into both.
 _CREATE: Final = f"""
 WITH {_ALLOCATE},
 task AS (
@@ -66,28 +68,31 @@ task AS (
     FROM seq
     RETURNING number, position
 ),
+filled AS (
+    SELECT jsonb_build_object('number', task.number,
+                              'position', CAST(task.position AS text)) AS fields,
+           seq.key, task.number, task.position
+    FROM task, seq
+),
 event AS (
     INSERT INTO outbox (id, routing_key, payload, headers)
-    SELECT :event_id, :routing_key,
-           convert_to(jsonb_set(jsonb_set(CAST(convert_from(:payload, 'UTF8') AS jsonb),
-                                          '{{data,number}}', to_jsonb(task.number)),
-                                '{{data,position}}', to_jsonb(CAST(task.position AS text))
-                     )::text, 'UTF8'),
-           :headers
-    FROM task
+    SELECT :event_id, :event_routing_key,
+           convert_to(
+               jsonb_set(sent.body, '{{data}}', (sent.body -> 'data') || filled.fields)::text,
+               'UTF8'),
+           :event_headers
+    FROM filled, (SELECT CAST(convert_from(:event_payload, 'UTF8') AS jsonb) AS body) sent
 )
 {{answer}}
-SELECT seq.key, task.number, task.position FROM task, seq"""
+SELECT key, number, position FROM filled"""
 
 _ANSWER: Final = """,
 answer AS (
     INSERT INTO idempotency_keys (user_id, key, fingerprint, status_code, response)
     SELECT :caller, :key, :fingerprint, 201,
-           jsonb_set(jsonb_set(jsonb_set(:response,
-               '{number}', to_jsonb(task.number)),
-               '{position}', to_jsonb(CAST(task.position AS text))),
-               '{key}', to_jsonb(seq.key || '-' || task.number))
-    FROM task, seq
+           :response || filled.fields
+               || jsonb_build_object('key', filled.key || '-' || filled.number)
+    FROM filled
 )"""
 
 _INSERTED: Final = {"id", "project_id", "workspace_id", "title", "description", "status_id"} | {
@@ -98,24 +103,16 @@ _INSERTED: Final = {"id", "project_id", "workspace_id", "title", "description", 
     "updated_at",
 }
 _TYPES: Final = (
-    bindparam("payload", type_=LargeBinary),
-    bindparam("headers", type_=JSONB),
+    bindparam("event_payload", type_=LargeBinary),
+    bindparam("event_headers", type_=JSONB),
     bindparam("rank", type_=Numeric),
 )
-_PLAIN: Final = text(_CREATE.replace("{answer}", "")).bindparams(*_TYPES)
-_CLAIMED: Final = text(_CREATE.replace("{answer}", _ANSWER)).bindparams(
-    *_TYPES, bindparam("fingerprint", type_=LargeBinary), bindparam("response", type_=JSONB)
+_PLAIN: Final = Positional.compile(text(_CREATE.replace("{answer}", "")).bindparams(*_TYPES))
+_CLAIMED: Final = Positional.compile(
+    text(_CREATE.replace("{answer}", _ANSWER)).bindparams(
+        *_TYPES, bindparam("fingerprint", type_=LargeBinary), bindparam("response", type_=JSONB)
+    )
 )
-
-
-def _positional(stmt: TextClause) -> tuple[str, tuple[str, ...]]:
-    """The statement as asyncpg takes it ($1, $2, ...) and the names in that order."""
-    compiled = stmt.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
-    return str(compiled), tuple(compiled.positiontup or ())
-
-
-_PLAIN_SQL: Final = _positional(_PLAIN)
-_CLAIMED_SQL: Final = _positional(_CLAIMED)
 _BULK: Final = text(f"WITH {_ALLOCATE} SELECT key, last_number, last_position FROM seq")
 
 
@@ -125,23 +122,27 @@ class Allocated:
     number: int  # the last one given
     position: Decimal  # the new task's rank; for a bulk, the last one given
 
+    def given_to(self, task: TaskState) -> TaskState:
+        """`task` with the number and the rank allocated to it (a single create's)."""
+        return task.model_copy(
+            update={"number": self.number, "position": format_rank(self.position)}
+        )
+
 
 async def create_task(
-    engine: AsyncEngine,
+    statements: EventStatements,
     task: TaskState,
     rank: Decimal | None,
     ceiling: int | None,
-    event: dict[str, Any],
+    event: Envelope,
     claim: Claim | None,
 ) -> Allocated | None:
     """Write `task` (its number, and its rank unless `rank` places it, allocated here) with its
     event, and the answer under `claim`. None when the guard refused: nothing was written.
     Raises KeyTaken when the claim's key was used before (nothing was written either).
 
-    The statement goes to the pool's asyncpg connection directly: it is the hot path, and
-    SQLAlchemy's execution layer (compile cache lookup, parameter processing, result wrapping)
-    cost more than the statement's own binding. It runs outside any transaction: one statement
-    is atomic on its own."""
+    One statement, outside any transaction (it is atomic on its own), on the pool's asyncpg
+    connection directly: it is the hot path."""
     values = {
         **task.model_dump(include=_INSERTED),
         "caller": task.reporter_id,
@@ -153,32 +154,22 @@ async def create_task(
         "status_ids": [task.status_id],
         "categories": [task.category.value],
         "assignee_ids": [] if task.assignee_id is None else [task.assignee_id],
-        "event_id": event["id"],
-        "routing_key": event["routing_key"],
-        "payload": event["payload"],
-        # The pool's connections read and write json as text (SQLAlchemy's codec).
-        "headers": orjson.dumps(event["headers"]).decode(),
     }
-    sql, names = _PLAIN_SQL
+    statement = _PLAIN
     if claim is not None:
-        sql, names = _CLAIMED_SQL
+        statement = _CLAIMED
         values.update(
             key=claim.key,
             fingerprint=claim.fingerprint,
+            # The pool's connections read and write json as text (SQLAlchemy's codec).
             response=orjson.dumps(claim.response).decode(),
         )
-    pooled = await engine.raw_connection()
     try:
-        driver: asyncpg.Connection | None = pooled.driver_connection
-        if driver is None:
-            raise RuntimeError("the pool handed out a closed connection")
-        row = await driver.fetchrow(sql, *[values[name] for name in names])
+        row = await statements.fetchrow(statement, values, event)
     except asyncpg.UniqueViolationError as exc:
         if claim is not None and exc.constraint_name == KEY_CONSTRAINT:
             raise KeyTaken(claim) from exc
         raise
-    finally:
-        pooled.close()  # back to the pool
     return None if row is None else Allocated(row["key"], row["number"], row["position"])
 
 
