@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, Protocol
 
 Changes = dict[str, list[Any]]
 
 
-def changed(before: BaseModel, after: BaseModel, fields: Iterable[str]) -> Changes:
+class State(Protocol):
+    """The state of an event's subject: a pydantic model."""
+
+    def model_dump(self, *, mode: str = ..., include: set[str] | None = ...) -> dict[str, Any]: ...
+
+
+def changed(before: State, after: State, fields: Iterable[str]) -> Changes:
     """[old, new] of each of `fields` that differs from `before` to `after`, in their JSON form
     (ids and times as strings), so an event carries them as any consumer reads them back."""
     names = tuple(fields)
