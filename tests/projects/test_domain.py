@@ -1,14 +1,16 @@
-"""The rules without I/O: roles, owners, slugs, If-Match, and the board's invariants."""
+"""The rules without I/O: roles, owners, slugs, and the board's invariants."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taskwire.common.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
+from taskwire.common.errors import Conflict, Forbidden, Unprocessable
 from taskwire.common.events.projects import Category, Role, StatusState
 from taskwire.projects import domain
 from taskwire.projects.api.deps import decode_cursor, encode_cursor, page
@@ -83,15 +85,17 @@ def test_suffixed_slugs_stay_within_the_limit() -> None:
     assert slug.endswith("-abc123")
 
 
-@pytest.mark.parametrize("header", [None, "*", '"3"', '"1", "3"', "3"])
-def test_if_match_accepts_the_current_version(header: str | None) -> None:
-    domain.check_if_match(header, 3, "thing")
-
-
-@pytest.mark.parametrize("header", ['"2"', 'W/"3"', "", "garbage"])
-def test_if_match_refuses_anything_else(header: str) -> None:
-    with pytest.raises(PreconditionFailed):
-        domain.check_if_match(header, 3, "thing")
+def test_the_rules_import_no_framework_and_no_driver() -> None:
+    """The domain is rules only: importing it loads no web framework, database or broker."""
+    probe = (
+        "import sys, taskwire.projects.domain; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:])))"
+    )
+    banned = ["fastapi", "starlette", "sqlalchemy", "asyncpg", "aio_pika", "aiormq", "redis"]
+    found = subprocess.run(
+        [sys.executable, "-c", probe, *banned], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"
 
 
 def test_revise_bumps_once_and_only_on_a_real_change() -> None:

@@ -8,13 +8,9 @@ from collections.abc import Sequence
 from typing import Any, Final, Protocol, Self, TypeVar
 from uuid import UUID
 
-from taskwire.common.errors import Conflict, Forbidden, Unprocessable
+from taskwire.common.events.changes import Changes, State, changed
 from taskwire.common.events.projects import Category, Role, StatusDeletedState, StatusState
-
-# Re-exported (the If-Match rule lives in taskwire.common.http, shared with the tasks service).
-from taskwire.common.http import check_if_match as check_if_match
-
-ROLE_RANK: Final = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+from taskwire.common.problems import Conflict, Forbidden, Unprocessable
 
 KEY_PATTERN: Final = r"^[A-Z][A-Z0-9]{1,9}$"
 SLUG_PATTERN: Final = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -30,7 +26,7 @@ DEFAULT_STATUSES: Final = (
 )
 
 
-class Versioned(Protocol):
+class Versioned(State, Protocol):
     """An entity state that carries its version (every change adds one)."""
 
     @property
@@ -43,7 +39,7 @@ StateT = TypeVar("StateT", bound=Versioned)
 
 
 def require_role(role: Role, minimum: Role, action: str) -> None:
-    if ROLE_RANK[role] < ROLE_RANK[minimum]:
+    if not role.at_least(minimum):
         raise Forbidden(f"{action} needs the {minimum} role or higher; you are {role}")
 
 
@@ -74,27 +70,16 @@ def with_suffix(slug: str, suffix: str) -> str:
     return f"{slug[: SLUG_MAX - len(suffix) - 1].rstrip('-')}-{suffix}"
 
 
-def changed(old: StateT, updates: dict[str, Any]) -> dict[str, list[Any]]:
-    """The fields `updates` really changes on `old`, as {field: [old, new]}."""
-    return {
-        field: [getattr(old, field), value]
-        for field, value in updates.items()
-        if getattr(old, field) != value
-    }
-
-
 def bump(state: StateT, updates: dict[str, Any], **extra: Any) -> StateT:
     return state.model_copy(update={**updates, **extra, "version": state.version + 1})
 
 
-def revise(
-    state: StateT, updates: dict[str, Any], **extra: Any
-) -> tuple[StateT, dict[str, list[Any]]]:
+def revise(state: StateT, updates: dict[str, Any], **extra: Any) -> tuple[StateT, Changes]:
     """Apply `updates`: a real change gets the next version (and `extra`); none keeps `state`."""
-    changes = changed(state, updates)
+    changes = changed(state, state.model_copy(update=updates), updates)
     if not changes:
         return state, changes
-    return bump(state, {field: new for field, (_, new) in changes.items()}, **extra), changes
+    return bump(state, {field: updates[field] for field in changes}, **extra), changes
 
 
 def default_statuses(

@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, RowMapping, Select, and_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskwire.common.errors import Conflict
 from taskwire.projects import tables
 
 LIVE_MEMBER = tables.members.c.removed.is_(False)
@@ -41,15 +40,24 @@ def plain(row: RowMapping | Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class Taken(Exception):
+    """A value unique among its rows (a slug, a key) is held by another row; the statement's
+    transaction is lost."""
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(constraint)
+        self.constraint = constraint
+
+
 @contextmanager
-def conflict_on(constraint: str, detail: str) -> Iterator[None]:
-    """Turn a unique violation of `constraint` into a 409 (the transaction then rolls back)."""
+def taken_on(constraint: str) -> Iterator[None]:
+    """Turn a unique violation of `constraint` into `Taken`; any other error passes."""
     try:
         yield
     except IntegrityError as exc:
         cause = exc.orig.__cause__ if exc.orig is not None else None
         if getattr(cause, "constraint_name", None) == constraint:
-            raise Conflict(detail) from exc
+            raise Taken(constraint) from exc
         raise
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwire.common.events.projects import Category, Counts, ProjectState, Role, StatusState
-from taskwire.projects.store import membership, page_for_member, plain
+from taskwire.projects.store import membership, page_for_member, plain, taken_on
 from taskwire.projects.tables import members, projects, statuses
 
 KEY_CONSTRAINT = "projects_workspace_key"
@@ -89,8 +89,10 @@ async def projects_page(
 
 
 async def save_project(conn: AsyncConnection, project: ProjectState) -> None:
+    """Raises `Taken` when another live project of the workspace has its key."""
     values: dict[str, Any] = project.model_dump(include=set(_SAVED))
-    await conn.execute(update(projects).where(projects.c.id == project.id).values(values))
+    with taken_on(KEY_CONSTRAINT):
+        await conn.execute(update(projects).where(projects.c.id == project.id).values(values))
 
 
 async def apply_counts(

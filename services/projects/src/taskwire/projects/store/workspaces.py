@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwire.common.events.projects import MemberState, Role, WorkspaceState
-from taskwire.projects.store import LIVE_MEMBER, membership, plain
+from taskwire.projects.store import LIVE_MEMBER, membership, plain, taken_on
 from taskwire.projects.tables import members, workspaces
 
 SLUG_CONSTRAINT = "workspaces_slug_key"
@@ -63,5 +63,7 @@ async def workspaces_of(
 
 
 async def save_workspace(conn: AsyncConnection, workspace: WorkspaceState) -> None:
+    """Raises `Taken` when another workspace has its slug."""
     values = workspace.model_dump(include={"name", "slug", "version", "updated_at"})
-    await conn.execute(update(workspaces).where(workspaces.c.id == workspace.id).values(values))
+    with taken_on(SLUG_CONSTRAINT):
+        await conn.execute(update(workspaces).where(workspaces.c.id == workspace.id).values(values))
