@@ -24,9 +24,9 @@ from taskwire.aggregator.cli import main as aggregator_cli
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.broker import QueueSpec
 from taskwire.common.settings import ServiceSettings
-from taskwire.notifier import feed
+from taskwire.notifier import handlers
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.cli import main as notifier_cli
-from taskwire.notifier.server import Notifier
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.cli import main as projects_cli
 from taskwire.projects.settings import ProjectsSettings
@@ -438,7 +438,7 @@ async def test_the_notifier_bindings_named_by_the_generator_are_the_notifiers() 
     notifier = Notifier(settings)
     try:
         expected = QueueSpec(
-            settings.consumer_queue, feed.BINDINGS, settings.consumer_delivery_limit
+            settings.consumer_queue, handlers.BINDINGS, settings.consumer_delivery_limit
         )
         assert notifier.consumer.spec == expected
     finally:

@@ -28,7 +28,7 @@ from taskwire.aggregator.handlers import BINDINGS as AGGREGATOR_BINDINGS
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.settings import ServiceSettings
-from taskwire.notifier.feed import BINDINGS as NOTIFIER_BINDINGS
+from taskwire.notifier.handlers import BINDINGS as NOTIFIER_BINDINGS
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.handlers import BINDINGS as PROJECTS_BINDINGS
 from taskwire.projects.settings import ProjectsSettings

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-import redis.asyncio as redis
 from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -20,19 +19,17 @@ from taskwire.common.events import Envelope, Subject, new_event
 from taskwire.common.events.projects import (
     MEMBER_REMOVED,
     WORKSPACE_UPDATED,
-    Category,
     MemberState,
     Role,
     WorkspaceState,
 )
-from taskwire.common.events.tasks import Priority, TaskState
-from taskwire.common.ids import new_id
 from taskwire.common.telemetry import Telemetry
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.support.stack import post
-from tests.support.users import User
-from tests.support.waiting import eventually
+from taskwire.testkit.keys import forget_keys
+from taskwire.testkit.rest import post
+from taskwire.testkit.users import User
+from taskwire.testkit.waiting import eventually
 
 
 @contextlib.asynccontextmanager
@@ -51,15 +48,6 @@ async def running_notifier(
             await channel.queue_delete(queue)
         await channel.close()
         await forget_keys(settings.redis_url, settings.redis_key_prefix)
-
-
-async def forget_keys(url: str, prefix: str) -> None:
-    """Remove what a test left in Redis under its own prefix."""
-    store = redis.Redis.from_url(url)
-    keys = [key async for key in store.scan_iter(match=f"{prefix}*")]
-    if keys:
-        await store.delete(*keys)
-    await store.aclose()
 
 
 def url_of(notifier: Notifier) -> str:
@@ -126,39 +114,6 @@ async def client(
         ready = await found.next()
         assert ready == {"op": "ready", "user_id": str(user.id)}, ready
         yield found
-
-
-def task_state(project: UUID, workspace: UUID, title: str, **changes: Any) -> TaskState:
-    now = datetime.now(UTC)
-    fields: dict[str, Any] = {
-        "id": new_id(),
-        "project_id": project,
-        "workspace_id": workspace,
-        "number": 1,
-        "title": title,
-        "description": "",
-        "status_id": new_id(),
-        "category": Category.TODO,
-        "position": "1",
-        "priority": Priority.NONE,
-        "reporter_id": new_id(),
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    return TaskState(**{**fields, **changes})
-
-
-def task_event(project: UUID, workspace: UUID, title: str = "t", **changes: Any) -> Envelope:
-    state = task_state(project, workspace, title, **changes)
-    return new_event(
-        "task.created",
-        producer="tasks",
-        subject=Subject(kind="task", id=state.id, version=1),
-        data=state,
-        workspace_id=workspace,
-        project_id=project,
-    )
 
 
 async def add_member(

@@ -11,13 +11,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from taskwire.common.auth import mint_token
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import add_member, client, removal_event, task_event, url_of
+from taskwire.testkit.board import task_event
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
+from tests.notifier.helpers import add_member, client, removal_event, url_of
 from tests.support.amqp import EventSender
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 
 async def closed_with(notifier: Notifier, first: str | None, **options: object) -> int:

@@ -8,10 +8,10 @@ import asyncio
 import httpx
 
 from taskwire.common.errors import PROBLEM_JSON
-from taskwire.notifier.document import document
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.api.document import document
+from taskwire.notifier.app import Notifier
 from tests.notifier.helpers import address_of, http_of
-from tests.support.users import assert_problem
+from tests.support.problems import assert_problem
 
 ROUTES = {"/livez", "/readyz", "/metrics", "/openapi.json", "/ws"}
 

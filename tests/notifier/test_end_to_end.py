@@ -7,9 +7,9 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
+from taskwire.testkit.users import Users
 from tests.notifier.helpers import Client
 from tests.support.system import System
-from tests.support.users import Users
 
 
 async def until(feed: Client, room: str, type_: str) -> dict[str, Any]:

@@ -9,13 +9,13 @@ from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from taskwire.common.auth import mint_token
-from taskwire.notifier.credentials import expires_at
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.api.credentials import expires_at
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
 from tests.notifier.helpers import client
-from tests.support.stack import workspace_and_project
-from tests.support.users import User, Users
-from tests.support.waiting import eventually
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 LEEWAY = 1

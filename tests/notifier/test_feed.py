@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
-from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import client, task_event
+from taskwire.notifier.app import Notifier
+from taskwire.testkit.board import task_event
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from tests.notifier.helpers import client
 from tests.support.amqp import EventSender
-from tests.support.infra import Infra
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
 
 
 def ids(frames: list[dict[str, Any]]) -> list[str]:

@@ -8,13 +8,14 @@ from contextlib import AbstractAsyncContextManager
 
 import httpx
 
-from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import client, http_of, small_window, task_event
+from taskwire.notifier.app import Notifier
+from taskwire.testkit.board import task_event
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
+from tests.notifier.helpers import client, http_of, small_window
 from tests.support.amqp import EventSender
 from tests.support.metrics import Scrape, scrape
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 

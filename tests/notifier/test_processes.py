@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import client, task_event
+from taskwire.notifier.app import Notifier
+from taskwire.testkit.board import task_event
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
+from tests.notifier.helpers import client
 from tests.support.amqp import EventSender
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 

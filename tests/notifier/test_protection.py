@@ -17,13 +17,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import add_member, client, task_event, url_of
+from taskwire.testkit.board import task_event
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
+from tests.notifier.helpers import add_member, client, url_of
 from tests.support.amqp import EventSender
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 

@@ -8,13 +8,14 @@ import tracemalloc
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
-from taskwire.notifier.hub import unsent
-from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import client, small_window, task_event
+from taskwire.notifier.app import Notifier
+from taskwire.notifier.fanout import unsent
+from taskwire.testkit.board import task_event
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
+from tests.notifier.helpers import client, small_window
 from tests.support.amqp import EventSender
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 HISTORY = 1_000  # events of about 5 kB: 5 MB, more than the kernel buffers of a socket hold

@@ -11,20 +11,14 @@ from typing import Any
 
 import httpx
 
-from taskwire.notifier.server import Notifier
-from tests.notifier.helpers import (
-    Client,
-    add_member,
-    client,
-    removal_event,
-    task_event,
-    workspace_event,
-)
-from tests.notifier.slow_link import SlowLink
+from taskwire.notifier.app import Notifier
+from taskwire.testkit.board import task_event
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
+from tests.notifier.helpers import Client, add_member, client, removal_event, workspace_event
 from tests.support.amqp import EventSender
-from tests.support.stack import workspace_and_project
-from tests.support.users import User, Users
-from tests.support.waiting import eventually
+from tests.support.tcp_proxy import TcpProxy, proxied_url
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 ANSWERS = ("subscribed", "unsubscribed", "error")
@@ -70,9 +64,11 @@ async def test_a_member_removed_while_subscribing_gets_no_frame_a_second_later(
         return bool(removed_at) and loop.time() >= removed_at[0] + 1.0
 
     async with (
-        SlowLink(projects_service, delay=0.5) as link,
+        TcpProxy.to(projects_service, answer_delay=0.5) as link,
         # Churning sends far more than a person's 20 messages a second.
-        start(projects_url=link.url, messages_per_second=10_000.0) as notifier,
+        start(
+            projects_url=proxied_url(projects_service, link), messages_per_second=10_000.0
+        ) as notifier,
         client(notifier, ada) as watcher,
         AsyncExitStack() as stack,
     ):

@@ -13,12 +13,13 @@ from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from taskwire.common.events import Envelope, encode
 from taskwire.common.telemetry import Telemetry
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import client, running_notifier, task_event
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
-from tests.support.waiting import eventually
+from taskwire.testkit.board import task_event
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
+from tests.notifier.helpers import client, running_notifier
 
 
 async def publish_traced(

@@ -13,7 +13,7 @@ import signal
 
 from taskwire.common.logs import configure_logging
 from taskwire.common.settings import load_settings
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)

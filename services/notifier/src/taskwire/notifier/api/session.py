@@ -25,13 +25,12 @@ from websockets.exceptions import ConnectionClosed
 from taskwire.common.auth import Caller, TokenVerifier
 from taskwire.common.errors import ServiceUnavailable, Unauthenticated
 from taskwire.notifier.access import Forbidden, Gatekeeper
-from taskwire.notifier.credentials import Credentials
-from taskwire.notifier.hub import Hub
-from taskwire.notifier.joining import Joining
+from taskwire.notifier.api.credentials import Credentials
+from taskwire.notifier.domain import MessageRate, parse_room
+from taskwire.notifier.fanout import Hub
 from taskwire.notifier.metrics import NotifierMetrics
-from taskwire.notifier.rate import MessageRate
-from taskwire.notifier.registry import Registry
-from taskwire.notifier.rooms import parse_room
+from taskwire.notifier.store.registry import Registry
+from taskwire.notifier.use_cases.joining import Joining
 
 log = logging.getLogger(__name__)
 

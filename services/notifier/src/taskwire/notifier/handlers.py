@@ -13,9 +13,9 @@ from opentelemetry.trace import format_trace_id, get_current_span
 from taskwire.common.events import Envelope, encode
 from taskwire.common.events.projects import MEMBER_ADDED, MEMBER_REMOVED
 from taskwire.notifier.access import Gatekeeper
-from taskwire.notifier.history import RoomLog
-from taskwire.notifier.hub import Hub
-from taskwire.notifier.rooms import rooms_of
+from taskwire.notifier.domain import rooms_of
+from taskwire.notifier.fanout import Hub
+from taskwire.notifier.store.history import RoomLog
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from websockets.asyncio.server import ServerConnection, broadcast
 
-from taskwire.notifier.hub import unsent
+from taskwire.notifier.fanout import unsent
 
 
 class CatchUp:

@@ -1,4 +1,7 @@
-"""Which rooms an event belongs to, without I/O (docs/notifier.md, "Protocol").
+"""The feed's rules, without I/O: which rooms an event belongs to (docs/notifier.md,
+"Protocol"), and how fast a client may send.
+
+Rooms:
 
 - `project:<id>`: the project's own events, its statuses and its tasks' events, its progress;
 - `workspace:<id>`: the workspace, its members, its projects' lifecycle, progress and status;
@@ -9,6 +12,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Final
 from uuid import UUID
@@ -62,3 +66,23 @@ def _assignees(event: Envelope) -> list[UUID]:
             except ValueError:
                 continue
     return found
+
+
+class MessageRate:
+    """A token bucket per connection: `per_second` messages a second on average, in bursts of
+    up to twice that."""
+
+    def __init__(self, per_second: float) -> None:
+        self._rate = per_second
+        self._tokens = 2 * per_second
+        self._refilled = time.monotonic()
+
+    def take(self) -> bool:
+        """Count one message; False when it is one too many."""
+        now = time.monotonic()
+        self._tokens = min(2 * self._rate, self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True

@@ -10,11 +10,11 @@ from uuid import UUID
 from websockets.protocol import State
 
 from taskwire.notifier.access import Forbidden, Gatekeeper, Pass
-from taskwire.notifier.catchup import CatchUp
-from taskwire.notifier.history import HistoryLost, RoomLog
-from taskwire.notifier.hub import Hub, Member
+from taskwire.notifier.fanout import Hub, Member
 from taskwire.notifier.metrics import NotifierMetrics
-from taskwire.notifier.registry import Registry
+from taskwire.notifier.store.history import HistoryLost, RoomLog
+from taskwire.notifier.store.registry import Registry
+from taskwire.notifier.use_cases.catchup import CatchUp
 
 
 class Joiner(Member, Protocol):

@@ -14,8 +14,8 @@ from websockets.http11 import Request, Response
 from taskwire.common.errors import RETRY_AFTER_SECONDS
 from taskwire.common.health import ReadinessCheck, readiness, readiness_body
 from taskwire.common.metrics import CONTENT_TYPE, ServiceMetrics
-from taskwire.notifier.document import document
-from taskwire.notifier.problems import problem, response
+from taskwire.notifier.api.document import document
+from taskwire.notifier.api.problems import problem, response
 
 JSON = "application/json"
 PATHS = frozenset({"/ws", "/livez", "/readyz", "/metrics", "/openapi.json"})

@@ -21,17 +21,17 @@ from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.service_client import ServiceClient
 from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.access import Gatekeeper
-from taskwire.notifier.catchup import CatchUp
-from taskwire.notifier.feed import BINDINGS, Feed, RedisStep
-from taskwire.notifier.history import RoomLog
-from taskwire.notifier.hub import Hub
-from taskwire.notifier.joining import Joining
+from taskwire.notifier.api.http import Routes
+from taskwire.notifier.api.problems import ProblemConnection
+from taskwire.notifier.api.session import TOO_MANY, UNAUTHENTICATED, Services, Session
+from taskwire.notifier.fanout import Hub
+from taskwire.notifier.handlers import BINDINGS, Feed, RedisStep
 from taskwire.notifier.metrics import NotifierMetrics
-from taskwire.notifier.problems import ProblemConnection
-from taskwire.notifier.registry import LEASE_SECONDS, Registry
-from taskwire.notifier.routes import Routes
-from taskwire.notifier.session import TOO_MANY, UNAUTHENTICATED, Services, Session
 from taskwire.notifier.settings import NotifierSettings
+from taskwire.notifier.store.history import RoomLog
+from taskwire.notifier.store.registry import LEASE_SECONDS, Registry
+from taskwire.notifier.use_cases.catchup import CatchUp
+from taskwire.notifier.use_cases.joining import Joining
 
 log = logging.getLogger(__name__)
 
