@@ -85,7 +85,7 @@ installed() {
     esac
 }
 
-# The installed PostgreSQL versions that have a `main` cluster (section 7: `ls /etc/postgresql`).
+# The installed PostgreSQL versions that have a `main` cluster (`ls /etc/postgresql`).
 pg_versions() {
     local conf
     for conf in /etc/postgresql/*/main; do
@@ -114,7 +114,7 @@ start() {
     esac
 }
 
-# A freshly installed cluster uses password auth on TCP; section 7 promises trust on loopback.
+# A freshly installed cluster uses password auth on TCP; the local machines trust loopback.
 trust_loopback() {
     local hba version
     for hba in /etc/postgresql/*/main/pg_hba.conf; do
