@@ -15,8 +15,9 @@ from typing import Final
 
 from taskwire.common.events.projects import Role
 
-WRITERS: Final = frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER})
-READERS: Final = frozenset(Role)
+# Rungs of the role ladder (taskwire.common.events.projects): who writes tasks, who reads them.
+WRITERS: Final = Role.MEMBER.and_above()
+READERS: Final = Role.VIEWER.and_above()
 TITLE_MAX: Final = 500
 DESCRIPTION_MAX: Final = 50_000
 # Enough digits for any realistic pile-up; Decimal is exact within it, so a new rank can never

@@ -6,6 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from taskwire.common.events import Envelope, Subject, new_event
+
+# [old, new] of each changed field: one rule for every service's events, re-exported here.
+from taskwire.common.events.changes import changed as changed
 from taskwire.common.events.tasks import PRODUCER, TaskState
 
 Changes = dict[str, list[Any]] | None
@@ -24,9 +27,3 @@ def task_event(
         actor_id=actor,
         changes=changes,
     )
-
-
-def changed(before: TaskState, after: TaskState, fields: tuple[str, ...]) -> dict[str, list[Any]]:
-    """[old, new] of each of `fields` that differs; JSON-ready (ids and dates as strings)."""
-    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
-    return {name: [old[name], new[name]] for name in fields if old[name] != new[name]}

@@ -6,8 +6,6 @@ caller is not a live member of is "not found", exactly like one that does not ex
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
 from uuid import UUID
@@ -15,16 +13,17 @@ from uuid import UUID
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskwire.common import paging
 from taskwire.common.auth import Caller
 from taskwire.common.errors import BadRequest, Forbidden, NotFound
 from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority
+from taskwire.common.paging import DEFAULT_LIMIT, CursorParam, Limit, Page
 from taskwire.tasks.directory import Directory, MemberView, ProjectView
 from taskwire.tasks.domain import WRITERS
 from taskwire.tasks.store.keyset import Cursor, Order
 from taskwire.tasks.store.lists import Filters
 
-MAX_LIMIT: Final = 200
 # Links between the task routes (taskwire.common.openapi): a task answered, and what changes it.
 CREATED_TASK: Final = {"task_id": "$response.body#/id"}
 READ_TASK: Final = {"task_id": "$request.path.task_id"}
@@ -68,50 +67,37 @@ async def project_access(
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    return base64.urlsafe_b64encode(cursor.model_dump_json(exclude_none=True).encode()).decode()
+    """A keyset cursor travels as its JSON (taskwire.common.paging encodes it)."""
+    return paging.encode_cursor(cursor.model_dump_json(exclude_none=True).encode())
 
 
 def decode_cursor(raw: str, order: Order) -> Cursor:
     """The position a page starts after; anything but an unchanged next_cursor of the same order
     answers 400."""
-    try:
-        cursor = Cursor.model_validate_json(base64.b64decode(raw, altchars=b"-_", validate=True))
-    except (binascii.Error, ValueError) as exc:
-        raise BadRequest(
-            "cursor is not valid; pass the next_cursor of the previous page unchanged"
-        ) from exc
+    cursor = paging.decode_cursor(raw, Cursor.model_validate_json)
     if cursor.order is not order:
         raise BadRequest(f"this cursor pages in {cursor.order.value!r} order, not {order.value!r}")
     return cursor
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+@dataclass(frozen=True)
+class OrderedPage(Page[Cursor]):
     """`?order=&limit=&cursor=` of a list: the next page starts after the cursor's task."""
 
     order: Order
-    limit: int
-    after: Cursor | None
-
-
-# Capped, not refused, as in every list of the system.
-Limit = Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_LIMIT}")]
-CursorParam = Annotated[
-    str | None, Query(max_length=512, description="the next_cursor of the previous page")
-]
 
 
 async def page(
     order: Annotated[Order, Query(description="board: by status, then rank; or by time")] = (
         Order.BOARD
     ),
-    limit: Limit = 50,
+    limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> Page:
-    return Page(order, min(limit, MAX_LIMIT), decode_cursor(cursor, order) if cursor else None)
+) -> OrderedPage:
+    return OrderedPage(limit, decode_cursor(cursor, order) if cursor else None, order)
 
 
-async def page_by_id(limit: Limit = 50, cursor: CursorParam = None) -> Page:
+async def page_by_id(limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None) -> OrderedPage:
     """A list in one order only: by id, which is creation order."""
     return await page(Order.CREATED, limit, cursor)
 
@@ -128,8 +114,8 @@ async def filters(
     return Filters(status_id, category, assignee_id, priority, shown, q or None)
 
 
-PageDep = Annotated[Page, Depends(page)]
-PageByIdDep = Annotated[Page, Depends(page_by_id)]
+PageDep = Annotated[OrderedPage, Depends(page)]
+PageByIdDep = Annotated[OrderedPage, Depends(page_by_id)]
 FiltersDep = Annotated[Filters, Depends(filters)]
 IdempotencyKey = Annotated[
     str | None,
