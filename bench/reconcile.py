@@ -28,11 +28,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.projects_write import ADMIN_URL, wait_ready
 from taskwire.aggregator import tables
-from taskwire.aggregator.app import task_snapshot
-from taskwire.aggregator.handlers import Counter
 from taskwire.aggregator.migrate import upgrade as upgrade_aggregator
-from taskwire.aggregator.reconcile import reconcile
 from taskwire.aggregator.settings import AggregatorSettings
+from taskwire.aggregator.tasks_snapshot import task_snapshot
+from taskwire.aggregator.use_cases.counting import Counter
+from taskwire.aggregator.use_cases.reconciling import reconcile
 from taskwire.common.db import asyncpg_dsn, create_engine
 from taskwire.common.outbox import EventUnitOfWork, Outbox
 from taskwire.tasks.migrate import upgrade as upgrade_tasks

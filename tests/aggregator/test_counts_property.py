@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from taskwire.aggregator import domain, tables
-from taskwire.aggregator.handlers import Counter, parse
+from taskwire.aggregator.handlers import parse
+from taskwire.aggregator.use_cases.counting import Counter
 from taskwire.common.events import Envelope, decode, encode
 from taskwire.common.events.projects import Category
 from taskwire.common.outbox import EventUnitOfWork, Outbox

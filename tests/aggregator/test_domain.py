@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taskwire.aggregator.domain import TaskFacts, derived_status, fold, plus, recount
+from taskwire.aggregator.domain import (
+    FactsRow,
+    Standing,
+    TaskFacts,
+    derived_status,
+    difference,
+    fold,
+    plus,
+    recount,
+    standing,
+)
 from taskwire.common.events.projects import Category, Counts
 
 PROJECTS = [UUID(int=p) for p in range(1, 4)]
@@ -100,3 +110,20 @@ def test_a_move_shifts_one_count_and_an_archive_moves_it_to_archived() -> None:
     archived = TaskFacts(task, project, Category.DONE, True, False, 3)
     assert fold({task: todo}, [done])[1] == {project: {"todo": -1, "done": 1, "total": 0}}
     assert fold({task: done}, [archived])[1] == {project: {"archived": 1, "total": -1, "done": -1}}
+
+
+def test_held_facts_stand_behind_or_corrupt_only_against_newer_or_other_truth() -> None:
+    task, project = TASKS[0], PROJECTS[0]
+    truth = FactsRow.of(TaskFacts(task, project, Category.DONE, False, False, 2))
+    assert standing(truth, truth) is None
+    assert standing(None, truth) is Standing.BEHIND
+    assert standing(truth._replace(category="todo", version=1), truth) is Standing.BEHIND
+    assert standing(truth._replace(category="todo"), truth) is Standing.CORRUPT
+    assert standing(truth._replace(category="todo", version=3), truth) is None  # changed since
+    assert truth.parsed() == TaskFacts(task, project, Category.DONE, False, False, 2)
+
+
+def test_a_repair_moves_only_the_counts_that_differ() -> None:
+    held = Counts(total=3, todo=2, done=1)
+    assert difference(Counts(total=3, todo=1, done=2), held) == {"todo": -1, "done": 1}
+    assert difference(held, held) == {}

@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Iterable
 from uuid import UUID
 
 from taskwire.aggregator import tables
-from taskwire.aggregator.handlers import Counter, parse
-from taskwire.aggregator.reconcile import reconcile
-from taskwire.aggregator.snapshot import Row, row_of
+from taskwire.aggregator.domain import FactsRow
+from taskwire.aggregator.handlers import parse
+from taskwire.aggregator.use_cases.counting import Counter
+from taskwire.aggregator.use_cases.reconciling import reconcile
 from taskwire.common.events import Envelope, encode
 from taskwire.common.outbox import EventUnitOfWork, Outbox
 from tests.aggregator.board import Board
@@ -27,12 +28,12 @@ class MovingSnapshot:
         self.page_size = page_size
         self.between_pages = between_pages
 
-    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[Row]]:
+    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[FactsRow]]:
         after: UUID | None = None
         while True:
             facts = sorted(self.board.facts(), key=lambda f: f.task_id)
             taken = [f for f in facts if after is None or f.task_id > after][: self.page_size]
-            page = [row_of(f) for f in taken]
+            page = [FactsRow.of(f) for f in taken]
             # Read, then changed and partly applied before reconcile gets to apply the page.
             await self.between_pages()  # type: ignore[operator]
             yield page
@@ -40,9 +41,9 @@ class MovingSnapshot:
                 return
             after = taken[-1].task_id
 
-    async def lookup(self, task_ids: Iterable[str]) -> list[Row]:
+    async def lookup(self, task_ids: Iterable[str]) -> list[FactsRow]:
         wanted = set(task_ids)
-        return [row_of(f) for f in self.board.facts() if str(f.task_id) in wanted]
+        return [FactsRow.of(f) for f in self.board.facts() if str(f.task_id) in wanted]
 
 
 async def apply(db: CountsDb, events: list[Envelope], applied: set[UUID] | None = None) -> None:

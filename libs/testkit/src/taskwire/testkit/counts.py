@@ -10,8 +10,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from taskwire.aggregator import domain, store
+from taskwire.aggregator import domain
 from taskwire.aggregator.domain import TaskFacts
+from taskwire.aggregator.store import counts as stored_counts
+from taskwire.aggregator.store import facts as stored_facts
 from taskwire.common.events.projects import Counts
 
 
@@ -30,17 +32,17 @@ class CountsDb:
 
     async def counts(self) -> dict[UUID, Counts]:
         async with self.engine.connect() as conn:
-            rows = await store.read_counts(conn)
+            rows = await stored_counts.read_counts(conn)
         return {project: row.counts for project, row in rows.items()}
 
     async def versions(self) -> dict[UUID, int]:
         async with self.engine.connect() as conn:
-            rows = await store.read_counts(conn)
+            rows = await stored_counts.read_counts(conn)
         return {project: row.version for project, row in rows.items()}
 
     async def facts(self, project_id: UUID) -> list[TaskFacts]:
         async with self.engine.connect() as conn:
-            return await store.project_facts(conn, project_id)
+            return await stored_facts.project_facts(conn, project_id)
 
 
 def expected_counts(truth: list[TaskFacts]) -> dict[UUID, Counts]:

@@ -1,23 +1,22 @@
-"""Builds the aggregator: the batch consumer of task events, its relay, the Redis counts cache,
-the counts route and reconcile."""
+"""Builds the aggregator: the batch consumer of task events and its relay, the Redis counts
+cache and its writer, the counts route and reconcile."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from uuid import UUID
 
 from fastapi import FastAPI
 
-from taskwire.aggregator import tables
+from taskwire.aggregator import handlers, tables
 from taskwire.aggregator.access import ProjectReaders
-from taskwire.aggregator.api import internal, render, router
-from taskwire.aggregator.cache import BestEffortRedis, CountsCache
-from taskwire.aggregator.handlers import BINDINGS, Counter, parse
+from taskwire.aggregator.api import internal, router
+from taskwire.aggregator.best_effort_redis import BestEffortRedis
+from taskwire.aggregator.counts_cache import CountsCache
 from taskwire.aggregator.metrics import AggregatorMetrics
-from taskwire.aggregator.reconcile import Drift, reconcile
 from taskwire.aggregator.settings import AggregatorSettings
-from taskwire.aggregator.snapshot import TaskSnapshot
+from taskwire.aggregator.tasks_snapshot import task_snapshot
+from taskwire.aggregator.use_cases.counting import Counter
 from taskwire.common import openapi
 from taskwire.common.runtime import BatchSubscription, ServiceRuntime
 from taskwire.common.service_client import ServiceClient
@@ -25,31 +24,23 @@ from taskwire.common.settings import load_settings
 from taskwire.common.telemetry import Telemetry
 
 
-def task_snapshot(settings: AggregatorSettings) -> tuple[TaskSnapshot, ServiceClient]:
-    tasks = ServiceClient(
-        "tasks",
-        settings.tasks_url,
-        timeout=max(settings.http_timeout_seconds, 30.0),
-        attempts=settings.http_attempts,
-    )
-    token = settings.internal_token.get_secret_value()
-    return TaskSnapshot(tasks, token, settings.reconcile_page_size), tasks
-
-
 def create_app(
     settings: AggregatorSettings | None = None, *, telemetry: Telemetry | None = None
 ) -> FastAPI:
     settings = settings or load_settings(AggregatorSettings)
     telemetry = telemetry or Telemetry.from_settings(settings)
-    metrics = AggregatorMetrics(telemetry.metrics)
     redis = BestEffortRedis(settings.redis_url)
     cache = CountsCache(redis, settings.redis_key_prefix, settings.counts_cache_seconds)
-    counter = Counter(cache, metrics)
+    counter = Counter(cache, AggregatorMetrics(telemetry.metrics))
     runtime = ServiceRuntime(
         settings,
         outbox_table=tables.outbox,
         telemetry=telemetry,
-        subscriptions=[BatchSubscription(settings.consumer_queue, BINDINGS, parse, counter.count)],
+        subscriptions=[
+            BatchSubscription(
+                settings.consumer_queue, handlers.BINDINGS, handlers.parse, counter.count
+            )
+        ],
     )
     projects = ServiceClient(
         "projects",
@@ -59,16 +50,11 @@ def create_app(
     )
     snapshot, tasks = task_snapshot(settings)
 
-    async def reconcile_now(project_id: UUID | None) -> Drift:
-        drift = await reconcile(runtime.engine, runtime.unit_of_work, counter, snapshot, project_id)
-        metrics.reconciled(drift)
-        return drift
-
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             async with runtime.lifespan()(app):
-                runtime.spawn(cache.run(render), "counts-cache")
+                runtime.spawn(cache.run(), "counts-cache")
                 yield
         finally:  # after the runtime has stopped what uses them
             await projects.close()
@@ -86,13 +72,12 @@ def create_app(
     )
     runtime.install(app)
     openapi.document(app)
-    app.state.settings = settings
     app.state.counts_cache = cache
     app.state.counter = counter
+    app.state.snapshot = snapshot
     app.state.readers = ProjectReaders(
         projects, redis, settings.redis_key_prefix, settings.access_cache_seconds
     )
-    app.state.reconcile = reconcile_now
     app.include_router(router)
     app.include_router(internal)
     return app

@@ -9,18 +9,15 @@ entries expire, which bounds how long a value that missed an update (a crash in 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Final, TypeVar
+from collections.abc import Iterable
+from typing import Final
 from uuid import UUID
 
-import redis.asyncio as redis
+import orjson
 
-from taskwire.aggregator.store import ProjectCounts
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
+from taskwire.aggregator import domain
+from taskwire.aggregator.best_effort_redis import BestEffortRedis
+from taskwire.aggregator.domain import ProjectCounts
 
 # KEYS[1] the entry; ARGV: version, body, ttl. Keeps the newer of the stored and the offered.
 _PUT_NEWER: Final = """
@@ -32,33 +29,16 @@ return 1
 """
 
 
-class BestEffortRedis:
-    """A Redis client whose failures cost one short timeout, then nothing for a while."""
-
-    def __init__(self, url: str, *, timeout: float = 0.25, rest_seconds: float = 2.0) -> None:
-        self.client = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
-        self._rest_seconds = rest_seconds
-        self._down_until = 0.0
-
-    @property
-    def resting(self) -> bool:
-        return time.monotonic() < self._down_until
-
-    async def attempt(self, call: Callable[[], Awaitable[T]]) -> T | None:
-        """`call()`'s answer, or None when Redis failed now or a moment ago."""
-        if self.resting:
-            return None
-        try:
-            return await call()
-        except (redis.RedisError, OSError) as exc:
-            self._down_until = time.monotonic() + self._rest_seconds
-            log.warning("redis unavailable (%s); going without it for a while", exc)
-            return None
-
-    async def close(self) -> None:
-        await self.client.aclose()
+def render(row: ProjectCounts) -> bytes:
+    """The counts route's answer (its CountsPublic), as the cache keeps it."""
+    return orjson.dumps(
+        {
+            "project_id": str(row.project_id),
+            "counts": row.counts.model_dump(),
+            "derived_status": domain.derived_status(row.counts),
+            "counts_version": row.version,
+        }
+    )
 
 
 class CountsCache:
@@ -94,19 +74,19 @@ class CountsCache:
         )
         return done is not None
 
-    async def flush(self, render: Callable[[ProjectCounts], bytes]) -> bool:
+    async def flush(self) -> bool:
         """Write what is queued; False (the rest kept queued) when Redis refused some of it."""
         pending, self._dirty = self._dirty, {}
         unwritten = [row for row in pending.values() if not await self.put(row, render(row))]
         self.offer(unwritten)
         return not unwritten
 
-    async def run(self, render: Callable[[ProjectCounts], bytes], every: float = 0.05) -> None:
+    async def run(self, every: float = 0.05) -> None:
         """Write queued counts until cancelled, at most every `every` seconds: under load a
         project's counts change with every batch, and only the newest are worth a write. What
         Redis refused is tried again a second later."""
         while True:
             await self._wake.wait()
             self._wake.clear()
-            written = await self.flush(render)
+            written = await self.flush()
             await asyncio.sleep(every if written else 1.0)

@@ -1,23 +1,22 @@
-"""What the aggregator does with the task events it consumes: count each once, by version."""
+"""What the aggregator does with the task events it consumes: count each once, by version.
+
+Every task event is parsed to what counting reads (`parse`); batches of them are counted by
+`use_cases.counting.Counter.count`, in one transaction per batch.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from taskwire.aggregator.cache import CountsCache
-from taskwire.aggregator.counting import Change, apply_facts, progress_events
-from taskwire.aggregator.domain import TaskFacts
-from taskwire.aggregator.metrics import AggregatorMetrics
+from taskwire.aggregator.domain import Observed, TaskFacts
 from taskwire.common.events import EventDecodeError, decode
 from taskwire.common.events.envelope import SCHEMA_VERSION
 from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import CATALOGUE
-from taskwire.common.outbox import EventUnitOfWork
 
 BINDINGS: Final = ("task.*",)
 
@@ -45,14 +44,6 @@ class _TaskEvent(BaseModel):
     type: str
     schema_version: int = Field(alias="schema")
     data: _CountedState
-
-
-@dataclass(frozen=True, slots=True)
-class Observed:
-    """A task event reduced to what counting needs."""
-
-    facts: TaskFacts
-    workspace_id: UUID
 
 
 def parse(body: bytes) -> Observed:
@@ -89,30 +80,3 @@ def _why_not(body: bytes) -> EventDecodeError:
         where = ".".join(str(part) for part in error["loc"])
         return EventDecodeError(f"{envelope.type} data is not a task: {where}: {error['msg']}")
     return EventDecodeError(f"{envelope.type} is not a countable task event")
-
-
-class Counter:
-    """Applies batches of task events and records what changed: its events and its cache."""
-
-    def __init__(
-        self, cache: CountsCache | None = None, metrics: AggregatorMetrics | None = None
-    ) -> None:
-        self.cache = cache
-        self.metrics = metrics
-
-    async def count(self, uow: EventUnitOfWork, batch: list[Observed]) -> None:
-        workspaces: dict[UUID, UUID | None] = {o.facts.project_id: o.workspace_id for o in batch}
-        changes = await apply_facts(uow.connection, [o.facts for o in batch], workspaces)
-        self.record(uow, changes)
-        if self.metrics is not None:
-            metrics, size = self.metrics, len(batch)
-            uow.after_commit(lambda: metrics.applied(size))
-
-    def record(self, uow: EventUnitOfWork, changes: list[Change]) -> None:
-        """The changes' events go out with the transaction; the cache learns of them after it."""
-        if not changes:
-            return
-        uow.emit(*progress_events(changes))
-        if self.cache is not None:
-            cache = self.cache
-            uow.after_commit(lambda: cache.offer(change.project for change in changes))

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prometheus_client import Counter, Histogram
 
+from taskwire.aggregator.domain import Drift
 from taskwire.common.metrics import BATCH_BUCKETS, ServiceMetrics
-
-if TYPE_CHECKING:
-    from taskwire.aggregator.reconcile import Drift
 
 
 class AggregatorMetrics:

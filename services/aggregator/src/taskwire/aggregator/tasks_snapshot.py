@@ -8,34 +8,24 @@ from uuid import UUID
 
 import orjson
 
-from taskwire.aggregator.domain import TaskFacts
+from taskwire.aggregator.domain import FactsRow
+from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.errors import ServiceUnavailable
-from taskwire.common.events.projects import Category
 from taskwire.common.service_client import ServiceClient
 
 FIELDS = ["id", "project_id", "category", "archived", "deleted", "version"]
-# A task's facts as the tasks service sends them. Reconcile compares rows as they come and
-# parses only those that differ: most of a page never becomes UUIDs and enums.
-Row = tuple[str, str, str, bool, bool, int]
 
 
-def row_of(facts: TaskFacts) -> Row:
-    return (
-        str(facts.task_id),
-        str(facts.project_id),
-        facts.category.value,
-        facts.archived,
-        facts.deleted,
-        facts.version,
+def task_snapshot(settings: AggregatorSettings) -> tuple[TaskSnapshot, ServiceClient]:
+    """The tasks service's snapshot, and its client (the caller's to close)."""
+    tasks = ServiceClient(
+        "tasks",
+        settings.tasks_url,
+        timeout=max(settings.http_timeout_seconds, 30.0),
+        attempts=settings.http_attempts,
     )
-
-
-_CATEGORIES = {category.value: category for category in Category}
-
-
-def facts_of(row: Row) -> TaskFacts:
-    task, project, category, archived, deleted, version = row
-    return TaskFacts(UUID(task), UUID(project), _CATEGORIES[category], archived, deleted, version)
+    token = settings.internal_token.get_secret_value()
+    return TaskSnapshot(tasks, token, settings.reconcile_page_size), tasks
 
 
 class TaskSnapshot:
@@ -44,7 +34,7 @@ class TaskSnapshot:
         self._headers = {"Authorization": f"Bearer {internal_token}"}
         self._page_size = page_size
 
-    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[Row]]:
+    async def pages(self, project_id: UUID | None) -> AsyncIterator[list[FactsRow]]:
         """Every task (of one project, or all), archived and deleted ones too, in id order."""
         after: str | None = None
         while True:
@@ -54,19 +44,19 @@ class TaskSnapshot:
             if after is not None:
                 params["after"] = after
             page = await self._call("GET", "/internal/v1/task-facts", params=params)
-            yield [tuple(item) for item in page["items"]]
+            yield [FactsRow._make(item) for item in page["items"]]
             after = page["next_after"]
             if after is None:
                 return
 
-    async def lookup(self, task_ids: Iterable[str]) -> list[Row]:
+    async def lookup(self, task_ids: Iterable[str]) -> list[FactsRow]:
         """The facts of those of these tasks that exist."""
-        found: list[Row] = []
+        found: list[FactsRow] = []
         ids = list(task_ids)
         for start in range(0, len(ids), self._page_size):
             body = {"ids": ids[start : start + self._page_size]}
             page = await self._call("POST", "/internal/v1/task-facts/lookup", json=body)
-            found.extend(tuple(item) for item in page["items"])
+            found.extend(FactsRow._make(item) for item in page["items"])
         return found
 
     async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:

@@ -15,9 +15,12 @@ from uuid import UUID
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskwire.aggregator import domain, store
-from taskwire.aggregator.domain import Delta, TaskFacts
-from taskwire.aggregator.store import ProjectCounts
+from taskwire.aggregator import domain
+from taskwire.aggregator.counts_cache import CountsCache
+from taskwire.aggregator.domain import Delta, Observed, ProjectCounts, TaskFacts
+from taskwire.aggregator.metrics import AggregatorMetrics
+from taskwire.aggregator.store import counts as stored_counts
+from taskwire.aggregator.store import facts as stored_facts
 from taskwire.common.events import Envelope, Subject, new_event
 from taskwire.common.events.aggregator import (
     DERIVED_STATUS_CHANGED,
@@ -27,6 +30,7 @@ from taskwire.common.events.aggregator import (
     Progress,
 )
 from taskwire.common.events.projects import Category
+from taskwire.common.outbox import EventUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +52,12 @@ async def apply_facts(
     """Lock the tasks' held facts, keep the newer ones, move counts by the difference."""
     if not facts:
         return []
-    held = await store.lock_facts(conn, {f.task_id: f.project_id for f in facts})
+    held = await stored_facts.lock_facts(conn, {f.task_id: f.project_id for f in facts})
     newest, deltas = domain.fold(held, facts, repair=repair)
-    await store.write_facts(conn, newest.values())
+    await stored_facts.write_facts(conn, newest.values())
     if not deltas:
         return []
-    stored = await store.add_counts(conn, deltas, workspaces)
+    stored = await stored_counts.add_counts(conn, deltas, workspaces)
     return [_change(row, deltas[row.project_id]) for row in stored]
 
 
@@ -94,3 +98,36 @@ def _about(
         project_id=row.project_id,
         changes=changes,
     )
+
+
+class Counter:
+    """Applies batches of task events and records what changed: its events, its cache, and
+    the figures of the batches and of the reconciles."""
+
+    def __init__(
+        self, cache: CountsCache | None = None, metrics: AggregatorMetrics | None = None
+    ) -> None:
+        self.cache = cache
+        self.metrics = metrics
+
+    async def count(self, uow: EventUnitOfWork, batch: list[Observed]) -> None:
+        """The consumer's handler: one batch of task events, in its transaction."""
+        workspaces: dict[UUID, UUID | None] = {o.facts.project_id: o.workspace_id for o in batch}
+        changes = await apply_facts(uow.connection, [o.facts for o in batch], workspaces)
+        self.record(uow, changes)
+        if self.metrics is not None:
+            metrics, size = self.metrics, len(batch)
+            uow.after_commit(lambda: metrics.applied(size))
+
+    def record(self, uow: EventUnitOfWork, changes: list[Change]) -> None:
+        """The changes' events go out with the transaction; the cache learns of them after it."""
+        if not changes:
+            return
+        uow.emit(*progress_events(changes))
+        if self.cache is not None:
+            cache = self.cache
+            uow.after_commit(lambda: cache.offer(change.project for change in changes))
+
+    def reconciled(self, drift: domain.Drift) -> None:
+        if self.metrics is not None:
+            self.metrics.reconciled(drift)

@@ -11,42 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskwire.aggregator import domain, store
-from taskwire.aggregator.counting import apply_facts, changes_between
-from taskwire.aggregator.handlers import Counter
-from taskwire.aggregator.snapshot import Row, TaskSnapshot, facts_of
+from taskwire.aggregator import domain
+from taskwire.aggregator.domain import Drift, FactsRow
+from taskwire.aggregator.store import counts as stored_counts
+from taskwire.aggregator.store import facts as stored_facts
+from taskwire.aggregator.tasks_snapshot import TaskSnapshot
+from taskwire.aggregator.use_cases.counting import Counter, apply_facts, changes_between
 from taskwire.common.events.projects import Counts
 from taskwire.common.outbox import EventUnitOfWork
 
 UnitOfWorkFactory = Callable[[], EventUnitOfWork]
-
-
-@dataclass
-class Drift:
-    """What a reconcile found (and repaired)."""
-
-    tasks_checked: int = 0
-    tasks_behind: int = 0  # the snapshot was newer: an event not applied yet, or lost
-    tasks_corrupt: int = 0  # the same version with other facts
-    tasks_unknown: int = 0  # held as counting, unknown to the tasks service
-    projects_checked: int = 0
-    counts_repaired: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def found(self) -> bool:
-        return bool(self.tasks_behind or self.tasks_corrupt or self.tasks_unknown) or bool(
-            self.counts_repaired
-        )
-
-    def as_dict(self) -> dict[str, object]:
-        return {**dataclasses.asdict(self), "drift_found": self.found}
-
-
 Progress = Callable[[Drift], None]
 
 
@@ -62,17 +40,18 @@ async def reconcile(
     seen: set[str] = set()
     projects: set[str] = set() if project_id is None else {str(project_id)}
     async for page in snapshot.pages(project_id):
-        seen.update(row[0] for row in page)
-        projects.update(row[1] for row in page)
+        seen.update(row.task_id for row in page)
+        projects.update(row.project_id for row in page)
         drift.tasks_checked += len(page)
         await _repair_facts(engine, unit_of_work, counter, page, drift)
         on_progress(drift)
     await _drop_unknown(engine, unit_of_work, counter, snapshot, project_id, seen, drift)
     async with engine.connect() as conn:
-        held = await store.read_counts(conn, None if project_id is None else [project_id])
+        held = await stored_counts.read_counts(conn, None if project_id is None else [project_id])
     for project in sorted({UUID(p) for p in projects} | set(held)):
         await _recount(unit_of_work, counter, project, drift)
     on_progress(drift)
+    counter.reconciled(drift)
     return drift
 
 
@@ -80,23 +59,18 @@ async def _repair_facts(
     engine: AsyncEngine,
     unit_of_work: UnitOfWorkFactory,
     counter: Counter,
-    truth: list[Row],
+    truth: list[FactsRow],
     drift: Drift,
 ) -> None:
     async with engine.connect() as conn:
-        held = await store.read_rows(conn, [row[0] for row in truth])
+        held = await stored_facts.read_rows(conn, [row.task_id for row in truth])
     differing = []
     for row in truth:
-        mine = held.get(row[0])
-        if mine == row:
+        found = domain.standing(held.get(row.task_id), row)
+        if found is None:
             continue
-        if mine is None or mine[5] < row[5]:
-            drift.tasks_behind += 1
-        elif mine[5] == row[5]:
-            drift.tasks_corrupt += 1
-        else:
-            continue  # held newer: the task changed after the page was read
-        differing.append(facts_of(row))
+        drift.note(found)
+        differing.append(row.parsed())
     if differing:
         async with unit_of_work() as uow:
             counter.record(uow, await apply_facts(uow.connection, differing, {}, repair=True))
@@ -113,17 +87,17 @@ async def _drop_unknown(
     drift: Drift,
 ) -> None:
     async with engine.connect() as conn:
-        unseen = await store.held_task_ids(conn, project_id) - seen
+        unseen = await stored_facts.held_task_ids(conn, project_id) - seen
     if not unseen:
         return
     # Created after the walk passed them, or truly unknown: the tasks service tells which.
     existing = await snapshot.lookup(unseen)
     await _repair_facts(engine, unit_of_work, counter, existing, drift)
-    gone = unseen - {row[0] for row in existing}
+    gone = unseen - {row.task_id for row in existing}
     if not gone:
         return
     async with engine.connect() as conn:
-        held = await store.read_facts(conn, sorted(gone))
+        held = await stored_facts.read_facts(conn, sorted(gone))
     drift.tasks_unknown += len(held)
     # The same version, deleted: a repair that makes them count nowhere, with no version made up.
     tombstones = [dataclasses.replace(f, deleted=True) for f in held.values()]
@@ -139,18 +113,12 @@ async def _recount(
     async with unit_of_work() as uow:
         # The counts row's lock first, then the facts: a batch holding the lock has committed
         # its facts by the time the recount reads them; one waiting for it has not written yet.
-        stored = await store.lock_counts(uow.connection, project_id)
-        facts = await store.project_facts(uow.connection, project_id)
+        stored = await stored_counts.lock_counts(uow.connection, project_id)
+        facts = await stored_facts.project_facts(uow.connection, project_id)
         truth = domain.recount(facts).get(project_id, Counts())
-        current = stored.counts
-        if truth == current:
+        if truth == stored.counts:
             return
-        diff = {
-            name: getattr(truth, name) - getattr(current, name)
-            for name in domain.FIELDS
-            if getattr(truth, name) != getattr(current, name)
-        }
-        drift.counts_repaired[str(project_id)] = diff
-        (after,) = await store.set_counts(uow.connection, {project_id: truth})
+        drift.counts_repaired[str(project_id)] = domain.difference(truth, stored.counts)
+        (after,) = await stored_counts.set_counts(uow.connection, {project_id: truth})
         counter.record(uow, [changes_between(stored, after)])
         await uow.commit()
