@@ -18,8 +18,8 @@ from taskwire.common.events.projects import (
     Category,
     ProjectState,
 )
-from taskwire.tasks.directory import Directory
-from taskwire.tasks.invalidation import APPLICATION_NAME, follow_invalidations, forget
+from taskwire.tasks.replica.directory import Directory
+from taskwire.tasks.replica.invalidation import APPLICATION_NAME, follow_invalidations, forget
 from tests.support.background import Background
 from tests.support.users import User, Users
 from tests.support.waiting import eventually

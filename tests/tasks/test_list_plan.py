@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwire.tasks.api.deps import encode_cursor
-from taskwire.tasks.directory import Directory
+from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.store.keyset import Cursor, Order
 from taskwire.tasks.store.lists import Filters, board_query, sorted_query
 from tests.tasks.helpers import Api, World, api_fixture, fetch, world_fixture

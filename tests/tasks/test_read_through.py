@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from taskwire.common.auth import Caller
 from taskwire.common.events.projects import Category, Role
 from taskwire.common.ids import new_id
-from taskwire.tasks.directory import Directory
-from taskwire.tasks.projects_client import ProjectsClient
+from taskwire.tasks.replica.directory import Directory
+from taskwire.tasks.replica.projects_client import ProjectsClient
 from taskwire.tasks.settings import TasksSettings
 from tests.support.stack import post, workspace_and_project
 from tests.support.users import User, Users

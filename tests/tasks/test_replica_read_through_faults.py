@@ -17,8 +17,8 @@ from taskwire.common.auth import Caller
 from taskwire.common.errors import ServiceUnavailable
 from taskwire.common.events.projects import MEMBER_ADDED, PROJECT_CREATED, PROJECT_DELETED
 from taskwire.common.ids import new_id
-from taskwire.tasks.directory import Directory
-from taskwire.tasks.projects_client import ProjectsClient
+from taskwire.tasks.replica.directory import Directory
+from taskwire.tasks.replica.projects_client import ProjectsClient
 from taskwire.tasks.settings import TasksSettings
 from tests.support.service import serving
 from tests.support.users import Users, assert_problem

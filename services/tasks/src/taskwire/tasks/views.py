@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from taskwire.common.events.tasks import TaskState
-from taskwire.tasks.directory import MemberView
+from taskwire.tasks.replica.directory import MemberView
 from taskwire.tasks.schemas import Profile, TaskPublic
 from taskwire.tasks.state import task_state
 

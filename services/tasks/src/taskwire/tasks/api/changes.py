@@ -30,9 +30,9 @@ from taskwire.common.http import IfMatch, check_if_match, tag
 from taskwire.common.openapi import links, problems
 from taskwire.common.outbox import EventStatements
 from taskwire.tasks.api.deps import READ_TASK
-from taskwire.tasks.directory import Directory
 from taskwire.tasks.domain import WRITERS, format_rank, rank_between
 from taskwire.tasks.events import changed, task_event
+from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.schemas import Profile, TaskMove, TaskPublic, TaskUpdate
 from taskwire.tasks.store import changes as store
 from taskwire.tasks.store.changes import Snapshot, Target

@@ -18,8 +18,8 @@ from taskwire.common.errors import Conflict, Unprocessable
 from taskwire.common.events.tasks import TaskState
 from taskwire.common.ids import new_id
 from taskwire.tasks.api.deps import project_access
-from taskwire.tasks.directory import Directory, MemberView, ProjectView, StatusView
 from taskwire.tasks.domain import format_rank
+from taskwire.tasks.replica.directory import Directory, MemberView, ProjectView, StatusView
 from taskwire.tasks.schemas import TaskCreate, TaskPublic, TasksCreate
 from taskwire.tasks.views import profile, task_public
 

@@ -11,16 +11,16 @@ from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common import paging
 from taskwire.common.auth import Caller
 from taskwire.common.errors import BadRequest, Forbidden, NotFound
 from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority
+from taskwire.common.outbox import EventStatements
 from taskwire.common.paging import DEFAULT_LIMIT, CursorParam, Limit, Page
-from taskwire.tasks.directory import Directory, MemberView, ProjectView
 from taskwire.tasks.domain import WRITERS
+from taskwire.tasks.replica.directory import Directory, MemberView, ProjectView
 from taskwire.tasks.store.keyset import Cursor, Order
 from taskwire.tasks.store.lists import Filters
 
@@ -37,15 +37,14 @@ async def directory(request: Request) -> Directory:
     return found
 
 
-async def statements(request: Request) -> AsyncEngine:
-    """The runtime's engine in AUTOCOMMIT: one statement is its own transaction (no BEGIN and
-    COMMIT round trips), for writes that are a single statement."""
-    engine: AsyncEngine = request.app.state.statements
-    return engine
+async def statements(request: Request) -> EventStatements:
+    """Writes that are a single statement, with their event: no BEGIN and COMMIT round trips."""
+    found: EventStatements = request.app.state.statements
+    return found
 
 
 DirectoryDep = Annotated[Directory, Depends(directory)]
-StatementsDep = Annotated[AsyncEngine, Depends(statements)]
+StatementsDep = Annotated[EventStatements, Depends(statements)]
 
 
 async def project_access(

@@ -35,9 +35,9 @@ from taskwire.common.events.projects import (
     WorkspaceState,
 )
 from taskwire.common.outbox import EventUnitOfWork
-from taskwire.tasks.directory import Directory
-from taskwire.tasks.invalidation import announce, forget, member_entry, project_entry
 from taskwire.tasks.replica import board, rows
+from taskwire.tasks.replica.directory import Directory
+from taskwire.tasks.replica.invalidation import announce, forget, member_entry, project_entry
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority
-from taskwire.tasks.directory import ProjectView, StatusView
+from taskwire.tasks.replica.directory import ProjectView, StatusView
 from taskwire.tasks.store import viewed
 from taskwire.tasks.store.keyset import KEYS, Cursor, Order
 from taskwire.tasks.tables import members, projects, tasks

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskwire.common.auth import Caller
 from taskwire.common.events.projects import MemberState, ProjectState
 from taskwire.common.service_client import ServiceClient
-from taskwire.tasks.invalidation import announce, member_entry, project_entry
 from taskwire.tasks.replica import rows
+from taskwire.tasks.replica.invalidation import announce, member_entry, project_entry
 from taskwire.tasks.settings import TasksSettings
 
 log = logging.getLogger(__name__)

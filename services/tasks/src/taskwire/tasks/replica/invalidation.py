@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
-from taskwire.tasks.directory import Directory
+from taskwire.tasks.replica.directory import Directory
 
 log = logging.getLogger(__name__)
 
