@@ -1,4 +1,4 @@
-"""The board's rules, without I/O: ranks within a column, roles, and what a change touches.
+"""The board's rules, without I/O: ranks within a column, and who may write.
 
 A task's position is a decimal rank. Between two neighbours a move takes a point inside the
 gap, so it writes one row and never renumbers the column. The point is drawn at random from the
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import random
 from decimal import ROUND_CEILING, Decimal, localcontext
-from typing import Final
+from typing import Final, Protocol
+from uuid import UUID
 
 from taskwire.common.events.projects import Role
+from taskwire.common.problems import Forbidden, Unprocessable
 
 # Rungs of the role ladder (taskwire.common.events.projects): who writes tasks, who reads them.
 WRITERS: Final = Role.MEMBER.and_above()
@@ -24,6 +26,12 @@ DESCRIPTION_MAX: Final = 50_000
 # round onto a neighbour's.
 _PRECISION: Final = 1_000
 _JITTER_DIGITS: Final = 6
+
+
+def require_writer(role: Role, doing: str) -> None:
+    """A viewer reads tasks; `doing` anything else to them takes a member or above."""
+    if role not in WRITERS:
+        raise Forbidden(f"a {role.value} reads tasks; {doing} them takes a member or above")
 
 
 def rank_between(after: Decimal | None, before: Decimal | None, rng: random.Random) -> Decimal:
@@ -52,6 +60,35 @@ def _trim(value: Decimal) -> Decimal:
     normal = value.normalize()
     # normalize() writes 100 as 1E+2; keep ranks in plain notation.
     return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
+class Gap(Protocol):
+    """A column around the neighbours asked for: their ranks (None where not asked, or not in
+    the column), the rank just below `after` and just above `before` (None at either end)."""
+
+    @property
+    def after(self) -> Decimal | None: ...
+    @property
+    def before(self) -> Decimal | None: ...
+    @property
+    def below_after(self) -> Decimal | None: ...
+    @property
+    def above_before(self) -> Decimal | None: ...
+
+
+def rank_in(gap: Gap, after: UUID | None, before: UUID | None, rng: random.Random) -> Decimal:
+    """A rank for a task placed between the neighbours asked for (at least one of them)."""
+    if after is not None and gap.after is None:
+        raise Unprocessable("after must be another live task of the target column")
+    if before is not None and gap.before is None:
+        raise Unprocessable("before must be another live task of the target column")
+    if gap.after is not None and gap.before is not None:
+        if gap.after >= gap.before:
+            raise Unprocessable("after must be above before in the column")
+        return rank_between(gap.after, gap.before, rng)
+    if gap.after is not None:
+        return rank_between(gap.after, gap.below_after, rng)
+    return rank_between(gap.above_before, gap.before, rng)
 
 
 def ceiling(rank: Decimal) -> int:

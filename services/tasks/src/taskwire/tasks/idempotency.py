@@ -21,7 +21,7 @@ import orjson
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskwire.common.errors import Unprocessable
+from taskwire.common.problems import Unprocessable
 from taskwire.tasks.settings import TasksSettings
 from taskwire.tasks.tables import idempotency_keys
 

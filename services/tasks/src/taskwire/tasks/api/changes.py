@@ -29,15 +29,15 @@ from taskwire.common.events.tasks import (
 from taskwire.common.http import IfMatch, check_if_match, tag
 from taskwire.common.openapi import links, problems
 from taskwire.common.outbox import EventStatements
+from taskwire.tasks.answers import task_public
 from taskwire.tasks.api.deps import READ_TASK
-from taskwire.tasks.domain import WRITERS, format_rank, rank_between
+from taskwire.tasks.domain import WRITERS, format_rank, rank_between, rank_in
 from taskwire.tasks.events import changed, task_event
-from taskwire.tasks.replica.directory import Directory
-from taskwire.tasks.schemas import Profile, TaskMove, TaskPublic, TaskUpdate
+from taskwire.tasks.replica.directory import Directory, MemberView
+from taskwire.tasks.schemas import TaskMove, TaskPublic, TaskUpdate
+from taskwire.tasks.store import Person
 from taskwire.tasks.store import changes as store
 from taskwire.tasks.store.changes import Snapshot, Target
-from taskwire.tasks.store.placement import rank_in
-from taskwire.tasks.views import profile, task_public
 
 router = APIRouter(tags=["tasks"])
 
@@ -161,7 +161,7 @@ async def change_task(
             return task_public(
                 snapshot.task, snapshot.key, assignee=snapshot.assignee, reporter=snapshot.reporter
             )
-        assignee = snapshot.assignee
+        assignee: Person | MemberView | None = snapshot.assignee
         if "assignee_id" in changes:
             assignee = await _assignee(directory, proposed, caller)
         task = proposed.model_copy(update={"version": snapshot.task.version + 1, "updated_at": now})
@@ -202,14 +202,14 @@ async def _authorise(directory: Directory, snapshot: Snapshot | None, caller: Ca
         raise Forbidden(f"a {role.value} reads tasks; changing them takes a member or above")
 
 
-async def _assignee(directory: Directory, task: TaskState, caller: Caller) -> Profile | None:
-    """The new assignee's profile; 422 unless a live member of the task's workspace."""
+async def _assignee(directory: Directory, task: TaskState, caller: Caller) -> MemberView | None:
+    """The new assignee; 422 unless a live member of the task's workspace."""
     if task.assignee_id is None:
         return None
     member = await directory.member(task.workspace_id, task.assignee_id, caller)
     if member is None:
         raise Unprocessable("assignee_id must be a member of the task's workspace")
-    return profile(member)
+    return member
 
 
 def _tagged(response: Response, answer: TaskPublic) -> TaskPublic:

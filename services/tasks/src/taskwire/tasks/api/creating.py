@@ -17,11 +17,11 @@ from taskwire.common.auth import Caller
 from taskwire.common.errors import Conflict, Unprocessable
 from taskwire.common.events.tasks import TaskState
 from taskwire.common.ids import new_id
+from taskwire.tasks.answers import task_public
 from taskwire.tasks.api.deps import project_access
 from taskwire.tasks.domain import format_rank
 from taskwire.tasks.replica.directory import Directory, MemberView, ProjectView, StatusView
 from taskwire.tasks.schemas import TaskCreate, TaskPublic, TasksCreate
-from taskwire.tasks.views import profile, task_public
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class Board:
         """The answer for `task`; `project_key` as the write read it, if it did."""
         assignee = None if task.assignee_id is None else self.assignees[task.assignee_id]
         key = project_key or self.project.key
-        return task_public(task, key, assignee=profile(assignee), reporter=profile(self.caller))
+        return task_public(task, key, assignee=assignee, reporter=self.caller)
 
     def forget(self) -> None:
         workspace_id = self.project.workspace_id

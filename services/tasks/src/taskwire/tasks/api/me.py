@@ -7,10 +7,10 @@ from fastapi import APIRouter
 from taskwire.common.auth import CallerDep
 from taskwire.common.http import ConnDep
 from taskwire.common.openapi import problems
+from taskwire.tasks.answers import task_from_row
 from taskwire.tasks.api.deps import PageByIdDep, encode_cursor
 from taskwire.tasks.schemas import TasksPublic
 from taskwire.tasks.store import lists
-from taskwire.tasks.views import task_from_row
 
 router = APIRouter(tags=["tasks"])
 

@@ -23,6 +23,7 @@ from taskwire.common.http import runtime, tag
 from taskwire.common.openapi import ETAG, links, problems
 from taskwire.common.outbox import EventStatements
 from taskwire.tasks import idempotency
+from taskwire.tasks.answers import task_from_row
 from taskwire.tasks.api.creating import Board, check_bulk, draft, refused, target_status
 from taskwire.tasks.api.deps import (
     CREATED_TASK,
@@ -36,14 +37,13 @@ from taskwire.tasks.api.deps import (
     encode_cursor,
     project_access,
 )
-from taskwire.tasks.domain import ceiling
+from taskwire.tasks.domain import ceiling, rank_in
 from taskwire.tasks.events import task_event
 from taskwire.tasks.idempotency import Claim, KeyTaken
 from taskwire.tasks.schemas import TaskCreate, TaskPublic, TasksCreate, TasksCreated, TasksPublic
 from taskwire.tasks.store import create as store
 from taskwire.tasks.store import lists
-from taskwire.tasks.store.placement import neighbours, rank_in
-from taskwire.tasks.views import task_from_row
+from taskwire.tasks.store.placement import neighbours
 
 router = APIRouter(tags=["tasks"])
 # One more decision after the write's own check refused what the directory allowed.

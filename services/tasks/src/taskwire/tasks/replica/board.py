@@ -19,7 +19,7 @@ from taskwire.common.events.projects import Category, StatusDeletedState, Status
 from taskwire.common.events.tasks import TASK_MOVED, TASK_UPDATED
 from taskwire.tasks.domain import format_rank
 from taskwire.tasks.events import changed, task_event
-from taskwire.tasks.state import task_state
+from taskwire.tasks.store import task_state
 
 # Live tasks of the status, locked; a task moved out meanwhile no longer matches and is skipped.
 _LOCKED = """

@@ -33,12 +33,9 @@ from taskwire.common.events.projects import Category, Role
 from taskwire.common.events.tasks import TaskState
 from taskwire.common.outbox import EventStatements
 from taskwire.tasks.domain import WRITERS, ceiling
-from taskwire.tasks.schemas import Profile
-from taskwire.tasks.state import task_state
-from taskwire.tasks.store import viewed
+from taskwire.tasks.store import Person, person, task_state, viewed
 from taskwire.tasks.store.placement import column_rank, gap
 from taskwire.tasks.tables import members, projects, statuses, tasks
-from taskwire.tasks.views import profile_in
 
 # Every field a change may touch: RT2 writes the whole next state, which the version guards.
 _WRITTEN = frozenset(
@@ -58,7 +55,7 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """The target column as RT1 saw it (a `placement.Gap`, and where its end is)."""
+    """The target column as RT1 saw it (a `domain.Gap`, and where its end is)."""
 
     category: Category | None  # None: no live status of the task's project
     after: Decimal | None  # the `after` neighbour's rank (None: not asked, or not in the column)
@@ -79,8 +76,8 @@ class Snapshot:
     task: TaskState
     key: str  # the project's key, for the answer's KEY-42
     role: Role | None  # the caller's live role in the task's workspace, per the replica
-    reporter: Profile | None
-    assignee: Profile | None
+    reporter: Person | None
+    assignee: Person | None
     column: Column | None  # only for a move
 
 
@@ -117,8 +114,8 @@ async def read_task(
         task_state(row),
         row.project_key,
         None if row.caller_role is None else Role(row.caller_role),
-        profile_in(row, "reporter"),
-        profile_in(row, "assignee"),
+        person(row, "reporter"),
+        person(row, "assignee"),
         column,
     )
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from taskwire.common.events import Envelope
 from taskwire.common.events.tasks import TaskState
 from taskwire.common.outbox import EventStatements, Positional
-from taskwire.tasks.domain import format_rank
+from taskwire.tasks.domain import WRITERS, format_rank
 from taskwire.tasks.idempotency import KEY_CONSTRAINT, Claim, KeyTaken
 from taskwire.tasks.tables import tasks
 
@@ -32,7 +32,7 @@ _ALLOCATE: Final = """
 guard AS (
     SELECT 1 FROM members caller
     WHERE caller.workspace_id = :workspace_id AND caller.user_id = :caller
-      AND caller.removed IS false AND caller.role IN ('owner', 'admin', 'member')
+      AND caller.removed IS false AND caller.role = ANY(CAST(:writers AS text[]))
       AND (SELECT count(*) FROM (
               SELECT 1 FROM statuses
               WHERE (id, category) IN (SELECT * FROM unnest(CAST(:status_ids AS uuid[]),
@@ -114,6 +114,8 @@ _CLAIMED: Final = Positional.compile(
     )
 )
 _BULK: Final = text(f"WITH {_ALLOCATE} SELECT key, last_number, last_position FROM seq")
+# The guard's writer roles, from the domain's rung of the role ladder.
+_WRITERS: Final = sorted(role.value for role in WRITERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ async def create_task(
     values = {
         **task.model_dump(include=_INSERTED),
         "caller": task.reporter_id,
+        "writers": _WRITERS,
         "priority": task.priority.value,
         "category": task.category.value,
         "rank": rank,
@@ -187,6 +190,7 @@ async def allocate(
         "project_id": project[0],
         "workspace_id": project[1],
         "caller": caller,
+        "writers": _WRITERS,
         "count": count,
         "ceiling": None,
         "status_ids": list(statuses),

@@ -1,39 +1,22 @@
 """Where in its column a task goes when `after` and/or `before` name its neighbours.
 
 One read gives the neighbours' ranks and the ranks just past them (each a bounded walk of
-`tasks_board`); `rank_in` then picks a fractional rank inside that gap, so placing a task writes
-one row and never renumbers the column.
+`tasks_board`), a `domain.Gap`; `domain.rank_in` then picks a fractional rank inside it, so
+placing a task writes one row and never renumbers the column.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskwire.common.errors import Unprocessable
-from taskwire.tasks.domain import rank_between
 from taskwire.tasks.tables import tasks
-
-
-class Gap(Protocol):
-    """A column around the neighbours asked for: their ranks (None where not asked, or not in
-    the column), the rank just below `after` and just above `before` (None at either end)."""
-
-    @property
-    def after(self) -> Decimal | None: ...
-    @property
-    def before(self) -> Decimal | None: ...
-    @property
-    def below_after(self) -> Decimal | None: ...
-    @property
-    def above_before(self) -> Decimal | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +51,7 @@ def column_rank(
 
 
 def gap(project_id: Any, status_id: Any, after: UUID | None, before: UUID | None) -> list[Any]:
-    """The ranks of a `Gap` as columns named like its fields, for one statement."""
+    """The ranks of a `domain.Gap` as columns named like its fields, for one statement."""
 
     def rank(aggregate: Any, where: Callable[[Any], ColumnElement[bool]]) -> Any:
         return column_rank(project_id, status_id, aggregate, where)
@@ -98,18 +81,3 @@ async def neighbours(
     """The gap `after`/`before` name among the live tasks of one column, in one statement."""
     row = (await conn.execute(select(*gap(project_id, status_id, after, before)))).one()
     return Neighbours(row.after, row.before, row.below_after, row.above_before)
-
-
-def rank_in(gap: Gap, after: UUID | None, before: UUID | None, rng: random.Random) -> Decimal:
-    """A rank for a task placed between the neighbours asked for (at least one of them)."""
-    if after is not None and gap.after is None:
-        raise Unprocessable("after must be another live task of the target column")
-    if before is not None and gap.before is None:
-        raise Unprocessable("before must be another live task of the target column")
-    if gap.after is not None and gap.before is not None:
-        if gap.after >= gap.before:
-            raise Unprocessable("after must be above before in the column")
-        return rank_between(gap.after, gap.before, rng)
-    if gap.after is not None:
-        return rank_between(gap.after, gap.below_after, rng)
-    return rank_between(gap.above_before, gap.before, rng)

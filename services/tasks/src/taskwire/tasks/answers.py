@@ -2,7 +2,7 @@
 
 Profiles come from the replica's member rows: joined into the statement that read the task
 (`task_from_row`, over `store.viewed`), or, right after a write, from the directory entries the
-write was checked against (`profile`). Never loaded one by one.
+write was checked against. Never loaded one by one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import Row
 from taskwire.common.events.tasks import TaskState
 from taskwire.tasks.replica.directory import MemberView
 from taskwire.tasks.schemas import Profile, TaskPublic
-from taskwire.tasks.state import task_state
+from taskwire.tasks.store import Person, person, task_state
 
 _HIDDEN = {"assignee_id", "reporter_id", "deleted"}
 
@@ -23,39 +23,29 @@ def task_key(project_key: str, number: int) -> str:
     return f"{project_key}-{number}"
 
 
-def profile(member: MemberView | None) -> Profile | None:
-    if member is None:
+def profile(someone: Person | MemberView | None) -> Profile | None:
+    if someone is None:
         return None
     return Profile(
-        id=member.user_id,
-        email=member.email,
-        display_name=member.display_name,
-        avatar_url=member.avatar_url,
+        id=someone.user_id,
+        email=someone.email,
+        display_name=someone.display_name,
+        avatar_url=someone.avatar_url,
     )
 
 
 def task_public(
-    task: TaskState, project_key: str, *, assignee: Profile | None, reporter: Profile | None
+    task: TaskState,
+    project_key: str,
+    *,
+    assignee: Person | MemberView | None,
+    reporter: Person | MemberView | None,
 ) -> TaskPublic:
     return TaskPublic(
         **task.model_dump(exclude=_HIDDEN),
         key=task_key(project_key, task.number),
-        assignee=assignee,
-        reporter=reporter,
-    )
-
-
-def profile_in(row: Row[Any], role: str) -> Profile | None:
-    """The `assignee` or `reporter` profile of a row of `store.viewed`."""
-    user_id = getattr(row, f"{role}_id")
-    email = getattr(row, f"{role}_email")
-    if user_id is None or email is None:
-        return None
-    return Profile(
-        id=user_id,
-        email=email,
-        display_name=getattr(row, f"{role}_display_name"),
-        avatar_url=getattr(row, f"{role}_avatar_url"),
+        assignee=profile(assignee),
+        reporter=profile(reporter),
     )
 
 
@@ -64,6 +54,6 @@ def task_from_row(row: Row[Any]) -> TaskPublic:
     return task_public(
         task_state(row),
         row.project_key,
-        assignee=profile_in(row, "assignee"),
-        reporter=profile_in(row, "reporter"),
+        assignee=person(row, "assignee"),
+        reporter=person(row, "reporter"),
     )
