@@ -32,7 +32,7 @@ from taskwire.notifier.handlers import BINDINGS as NOTIFIER_BINDINGS
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.projects.handlers import BINDINGS as PROJECTS_BINDINGS
 from taskwire.projects.settings import ProjectsSettings
-from taskwire.tasks.replica import BINDINGS as TASKS_BINDINGS
+from taskwire.tasks.handlers import BINDINGS as TASKS_BINDINGS
 from taskwire.tasks.settings import TasksSettings
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions.json"

@@ -33,7 +33,7 @@ from taskwire.common.outbox import EventUnitOfWork, Outbox
 from taskwire.projects.domain import DEFAULT_STATUSES, default_statuses
 from taskwire.projects.events import member_event, project_event, status_event, workspace_event
 from taskwire.tasks import tables
-from taskwire.tasks.replica import Replica
+from taskwire.tasks.replica.consumer import Replica
 from taskwire.tasks.replica.directory import Directory
 from tests.support.users import User
 

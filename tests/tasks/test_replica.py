@@ -16,7 +16,7 @@ from taskwire.common.events.projects import (
     Counts,
     Role,
 )
-from taskwire.tasks.replica import BINDINGS
+from taskwire.tasks.handlers import BINDINGS
 from tests.support.users import Users
 from tests.tasks.replica_helpers import (
     ACTOR,

@@ -15,8 +15,9 @@ from taskwire.common.telemetry import Telemetry
 from taskwire.tasks import tables
 from taskwire.tasks.api import router
 from taskwire.tasks.api.internal import router as internal_router
+from taskwire.tasks.handlers import BINDINGS
 from taskwire.tasks.idempotency import purge_expired_keys
-from taskwire.tasks.replica import BINDINGS, Replica
+from taskwire.tasks.replica.consumer import Replica
 from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.replica.invalidation import follow_invalidations
 from taskwire.tasks.replica.projects_client import ProjectsClient
