@@ -12,10 +12,9 @@ from taskwire.common.db import asyncpg_dsn
 from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.settings import load_settings
 from taskwire.common.telemetry import Telemetry
-from taskwire.tasks import tables
+from taskwire.tasks import handlers, tables
 from taskwire.tasks.api import router
 from taskwire.tasks.api.internal import router as internal_router
-from taskwire.tasks.handlers import BINDINGS
 from taskwire.tasks.idempotency import purge_expired_keys
 from taskwire.tasks.replica.consumer import Replica
 from taskwire.tasks.replica.directory import Directory
@@ -38,7 +37,11 @@ def create_app(
         outbox_table=tables.outbox,
         telemetry=telemetry,
         subscriptions=[
-            Subscription(queue=settings.consumer_queue, bindings=BINDINGS, handler=replica.handle)
+            Subscription(
+                queue=settings.consumer_queue,
+                bindings=handlers.BINDINGS,
+                handler=replica.handle,
+            )
         ],
         run_relay=run_relay,
     )
@@ -76,7 +79,6 @@ def create_app(
     openapi.document(app)
     app.state.settings = settings
     app.state.directory = directory
-    app.state.statements = runtime.database.statements
     app.include_router(router)
     app.include_router(internal_router)  # outside /api/v1: the gateway never routes /internal
     return app

@@ -1,4 +1,4 @@
-"""The board's rules, without I/O: ranks within a column, and who may write.
+"""The board's rules, without I/O: ranks within a column, who may write, and what an import may.
 
 A task's position is a decimal rank. Between two neighbours a move takes a point inside the
 gap, so it writes one row and never renumbers the column. The point is drawn at random from the
@@ -32,6 +32,16 @@ def require_writer(role: Role, doing: str) -> None:
     """A viewer reads tasks; `doing` anything else to them takes a member or above."""
     if role not in WRITERS:
         raise Forbidden(f"a {role.value} reads tasks; {doing} them takes a member or above")
+
+
+def check_import(count: int, placed: bool, most: int) -> None:
+    """An import creates at most `most` tasks, each at the end of its column (none `placed`)."""
+    if count > most:
+        raise Unprocessable(f"at most {most} tasks per request; split the import", limit=most)
+    if placed:
+        raise Unprocessable(
+            "a bulk create puts each task at the end of its column: drop after/before"
+        )
 
 
 def rank_between(after: Decimal | None, before: Decimal | None, rng: random.Random) -> Decimal:

@@ -1,28 +1,29 @@
-"""What the task routes share: the directory, single statements, who may do what, and pages.
+"""What the task routes share: the directory, the database and settings, pages and filters.
 
-Authorisation is answered by the directory (in memory when warm): a project of a workspace the
-caller is not a live member of is "not found", exactly like one that does not exist.
+Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` dependency
+in its thread pool, a thread hand-off per request for a field read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
 
 from taskwire.common import paging
-from taskwire.common.auth import Caller
-from taskwire.common.errors import BadRequest, Forbidden, NotFound
+from taskwire.common.database import Database
+from taskwire.common.errors import BadRequest
 from taskwire.common.events.projects import Category
 from taskwire.common.events.tasks import Priority
+from taskwire.common.http import runtime
 from taskwire.common.outbox import EventStatements
-from taskwire.common.paging import DEFAULT_LIMIT, CursorParam, Limit, Page
-from taskwire.tasks.domain import WRITERS
-from taskwire.tasks.replica.directory import Directory, MemberView, ProjectView
+from taskwire.common.paging import DEFAULT_LIMIT, CursorParam, Limit
+from taskwire.tasks.replica.directory import Directory
+from taskwire.tasks.settings import TasksSettings
 from taskwire.tasks.store.keyset import Cursor, Order
 from taskwire.tasks.store.lists import Filters
+from taskwire.tasks.use_cases.reading import OrderedPage
 
 # Links between the task routes (taskwire.common.openapi): a task answered, and what changes it.
 CREATED_TASK: Final = {"task_id": "$response.body#/id"}
@@ -30,39 +31,31 @@ READ_TASK: Final = {"task_id": "$request.path.task_id"}
 TASK_CHANGES: Final = ("update_task", "move_task", "archive_task", "restore_task", "delete_task")
 
 
-# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def`
-# dependency in its thread pool, a thread hand-off per request for a field read.
 async def directory(request: Request) -> Directory:
     found: Directory = request.app.state.directory
     return found
 
 
+async def database(request: Request) -> Database:
+    """The engine (a connection taken per statement or per transaction, never held while the
+    directory is asked) and units of work."""
+    return runtime(request).database
+
+
 async def statements(request: Request) -> EventStatements:
     """Writes that are a single statement, with their event: no BEGIN and COMMIT round trips."""
-    found: EventStatements = request.app.state.statements
+    return runtime(request).database.statements
+
+
+async def settings(request: Request) -> TasksSettings:
+    found: TasksSettings = request.app.state.settings
     return found
 
 
 DirectoryDep = Annotated[Directory, Depends(directory)]
+DatabaseDep = Annotated[Database, Depends(database)]
 StatementsDep = Annotated[EventStatements, Depends(statements)]
-
-
-async def project_access(
-    directory: Directory, project_id: UUID, caller: Caller, *, write: bool, what: str = "project"
-) -> tuple[ProjectView, MemberView]:
-    """The live project and the caller's live membership of its workspace, or 404 (`what`
-    names the thing asked for); 403 when `write` and the caller only reads."""
-    project = await directory.project(project_id, caller)
-    member = (
-        None
-        if project is None
-        else await directory.member(project.workspace_id, caller.user_id, caller)
-    )
-    if project is None or member is None:
-        raise NotFound(f"no such {what}")
-    if write and member.role not in WRITERS:
-        raise Forbidden(f"a {member.role.value} reads tasks; writing them takes a member or above")
-    return project, member
+SettingsDep = Annotated[TasksSettings, Depends(settings)]
 
 
 def encode_cursor(cursor: Cursor) -> str:
@@ -79,11 +72,9 @@ def decode_cursor(raw: str, order: Order) -> Cursor:
     return cursor
 
 
-@dataclass(frozen=True)
-class OrderedPage(Page[Cursor]):
-    """`?order=&limit=&cursor=` of a list: the next page starts after the cursor's task."""
-
-    order: Order
+def next_cursor(after: Cursor | None) -> str | None:
+    """The cursor of the next page, or None after the last page."""
+    return None if after is None else encode_cursor(after)
 
 
 async def page(

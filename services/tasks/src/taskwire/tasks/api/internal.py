@@ -21,7 +21,8 @@ from taskwire.common.bodies import Body
 from taskwire.common.events.projects import Category
 from taskwire.common.openapi import API, problems
 from taskwire.tasks.api.deps import StatementsDep
-from taskwire.tasks.store.facts import FIELDS, Fact, facts_of, facts_page
+from taskwire.tasks.store.facts import FIELDS, Fact
+from taskwire.tasks.use_cases import reading
 
 MAX_FACTS: Final = 10_000
 
@@ -52,10 +53,10 @@ async def task_facts(
     limit: Annotated[int, Query(ge=1, description=f"page size, capped at {MAX_FACTS}")] = 5_000,
 ) -> Response:
     """Every task, archived and deleted ones included, by id, from just after `after`."""
-    limit = min(limit, MAX_FACTS)
-    async with statements.engine.connect() as conn:
-        items = await facts_page(conn, project_id, after, limit)
-    return _answer(items, items[-1][0] if len(items) == limit else None)
+    items, next_after = await reading.task_facts(
+        statements.engine, project_id, after, min(limit, MAX_FACTS)
+    )
+    return _answer(items, next_after)
 
 
 @router.post("/task-facts/lookup", response_model=TaskFacts, responses=problems(400))
@@ -64,9 +65,7 @@ async def look_up_task_facts(
 ) -> Response:
     """The facts of those of `ids` that exist (deleted ones included), by id; unknown ids are
     left out."""
-    async with statements.engine.connect() as conn:
-        items = await facts_of(conn, body.ids)
-    return _answer(items, None)
+    return _answer(await reading.task_facts_of(statements.engine, body.ids), None)
 
 
 def _answer(items: list[Fact], next_after: str | None) -> Response:

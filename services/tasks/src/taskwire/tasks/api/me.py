@@ -7,10 +7,9 @@ from fastapi import APIRouter
 from taskwire.common.auth import CallerDep
 from taskwire.common.http import ConnDep
 from taskwire.common.openapi import problems
-from taskwire.tasks.answers import task_from_row
-from taskwire.tasks.api.deps import PageByIdDep, encode_cursor
+from taskwire.tasks.api.deps import PageByIdDep, next_cursor
 from taskwire.tasks.schemas import TasksPublic
-from taskwire.tasks.store import lists
+from taskwire.tasks.use_cases import reading
 
 router = APIRouter(tags=["tasks"])
 
@@ -18,8 +17,5 @@ router = APIRouter(tags=["tasks"])
 @router.get("/me/tasks", responses=problems(400))
 async def my_tasks(caller: CallerDep, conn: ConnDep, page: PageByIdDep) -> TasksPublic:
     """Assigned to the caller, neither archived nor deleted, by id (creation order)."""
-    rows, after = await lists.assigned_page(conn, caller.user_id, page.after, page.limit)
-    return TasksPublic(
-        items=[task_from_row(row) for row in rows],
-        next_cursor=None if after is None else encode_cursor(after),
-    )
+    items, after = await reading.my_tasks(conn, caller, page)
+    return TasksPublic(items=items, next_cursor=next_cursor(after))
