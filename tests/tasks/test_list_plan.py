@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwire.tasks.api.deps import encode_cursor
 from taskwire.tasks.replica.directory import Directory
+from taskwire.tasks.store.filters import Filters
 from taskwire.tasks.store.keyset import Cursor, Order
-from taskwire.tasks.store.lists import Filters, board_query, sorted_query
+from taskwire.tasks.store.lists import board_query, sorted_query
 from tests.tasks.helpers import Api, World, api_fixture, fetch, world_fixture
 
 __all__ = ["api_fixture", "world_fixture"]

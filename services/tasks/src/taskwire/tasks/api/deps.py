@@ -21,8 +21,8 @@ from taskwire.common.outbox import EventStatements
 from taskwire.common.paging import DEFAULT_LIMIT, CursorParam, Limit
 from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.settings import TasksSettings
+from taskwire.tasks.store.filters import Filters
 from taskwire.tasks.store.keyset import Cursor, Order
-from taskwire.tasks.store.lists import Filters
 from taskwire.tasks.use_cases.reading import OrderedPage
 
 # Links between the task routes (taskwire.common.openapi): a task answered, and what changes it.

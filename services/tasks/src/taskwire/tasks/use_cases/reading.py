@@ -22,8 +22,8 @@ from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.schemas import TaskPublic
 from taskwire.tasks.store import facts, lists
 from taskwire.tasks.store.facts import Fact
+from taskwire.tasks.store.filters import Filters
 from taskwire.tasks.store.keyset import Cursor, Order
-from taskwire.tasks.store.lists import Filters
 from taskwire.tasks.use_cases.access import project_access
 
 
