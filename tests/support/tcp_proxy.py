@@ -1,23 +1,41 @@
 """A loopback TCP proxy a test can cut and restore, to take a dependency away from one client
-without stopping the shared server."""
+without stopping the shared server; or slow, its answers arriving `answer_delay` seconds late
+(what the server said when asked, still on its way while the world changes)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, *, answer_delay: float = 0.0) -> None:
         self.target_host = target_host
         self.target_port = target_port
+        self.answer_delay = answer_delay
         self.port = 0
         self.severed = asyncio.Event()
+        self.held = 0  # chunks of answers the target has sent that have not arrived yet
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._budget: int | None = None
+
+    @classmethod
+    def to(cls, url: str, default_port: int = 80, *, answer_delay: float = 0.0) -> TcpProxy:
+        """A proxy to the host and port `url` names (`proxied_url` is `url` through it)."""
+        target = urlsplit(url)
+        host, port = target.hostname or "127.0.0.1", target.port or default_port
+        return cls(host, port, answer_delay=answer_delay)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.cut()
 
     async def start(self) -> None:
         """Listen (again, on the same port after a cut) and forward new connections."""
@@ -71,26 +89,60 @@ class TcpProxy:
     async def _pipe(
         self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool
     ) -> None:
+        late = not upstream and self.answer_delay > 0
         try:
-            while data := await src.read(65536):
-                if upstream and self._budget is not None:
-                    self._budget -= len(data)
-                    if self._budget <= 0:
-                        self.sever()
-                        return
-                dst.write(data)
-                await dst.drain()
+            if late:
+                await self._deliver_late(src, dst)
+            else:
+                await self._forward(src, dst, upstream)
         except (OSError, asyncio.CancelledError):
             pass
         finally:
             with contextlib.suppress(Exception):
-                dst.transport.abort()
+                if late:  # what is on its way still arrives before the close
+                    dst.close()
+                else:
+                    dst.transport.abort()
             self._writers.discard(dst)
 
+    async def _forward(
+        self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool
+    ) -> None:
+        while data := await src.read(65536):
+            if upstream and self._budget is not None:
+                self._budget -= len(data)
+                if self._budget <= 0:
+                    self.sever()
+                    return
+            dst.write(data)
+            await dst.drain()
 
-def proxied_url(amqp_url: str, proxy: TcpProxy) -> str:
-    """`amqp_url` through `proxy`, credentials kept."""
-    parts = urlsplit(amqp_url)
+    async def _deliver_late(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        """Forward in order, each chunk `answer_delay` seconds after it was read."""
+        loop = asyncio.get_running_loop()
+        on_the_way: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                due, data = await on_the_way.get()
+                await asyncio.sleep(max(0.0, due - loop.time()))  # the link's latency
+                dst.write(data)
+                self.held -= 1
+                on_the_way.task_done()
+
+        delivering = asyncio.create_task(deliver())
+        try:
+            while data := await src.read(65536):
+                self.held += 1
+                on_the_way.put_nowait((loop.time() + self.answer_delay, data))
+            await on_the_way.join()
+        finally:
+            delivering.cancel()
+
+
+def proxied_url(url: str, proxy: TcpProxy) -> str:
+    """`url` (a broker's, a service's) through `proxy`, credentials kept."""
+    parts = urlsplit(url)
     credentials = parts.netloc.rpartition("@")[0]
     netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
     return urlunsplit(parts._replace(netloc=netloc))
