@@ -13,7 +13,6 @@ from taskwire.common.outbox import EventUnitOfWork
 from taskwire.common.runtime import ServiceRuntime
 
 # The If-Match rule is framework-free (a domain may apply it); re-exported for the routes.
-from taskwire.common.versions import check_if_match as check_if_match
 
 
 def runtime(request: Request) -> ServiceRuntime:

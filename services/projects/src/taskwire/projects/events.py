@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from taskwire.common.events import Envelope, Subject, new_event
+from taskwire.common.events.changes import Changes
 from taskwire.common.events.projects import (
     PRODUCER,
     MemberState,
@@ -15,8 +15,6 @@ from taskwire.common.events.projects import (
     StatusState,
     WorkspaceState,
 )
-
-Changes = dict[str, list[Any]] | None
 
 
 def _event(
@@ -26,7 +24,7 @@ def _event(
     state: BaseModel,
     version: int,
     actor: UUID | None,
-    changes: Changes,
+    changes: Changes | None,
     workspace_id: UUID,
     project_id: UUID | None = None,
 ) -> Envelope:
@@ -43,25 +41,29 @@ def _event(
 
 
 def workspace_event(
-    type_: str, workspace: WorkspaceState, actor: UUID, changes: Changes = None
+    type_: str, workspace: WorkspaceState, actor: UUID, changes: Changes | None = None
 ) -> Envelope:
     w = workspace
     return _event(type_, "workspace", w.id, w, w.version, actor, changes, w.id)
 
 
-def member_event(type_: str, member: MemberState, actor: UUID, changes: Changes = None) -> Envelope:
+def member_event(
+    type_: str, member: MemberState, actor: UUID, changes: Changes | None = None
+) -> Envelope:
     """A member's subject id is its user id; the envelope's workspace_id completes the key."""
     m = member
     return _event(type_, "member", m.user_id, m, m.version, actor, changes, m.workspace_id)
 
 
 def project_event(
-    type_: str, project: ProjectState, actor: UUID | None, changes: Changes = None
+    type_: str, project: ProjectState, actor: UUID | None, changes: Changes | None = None
 ) -> Envelope:
     p = project
     return _event(type_, "project", p.id, p, p.version, actor, changes, p.workspace_id, p.id)
 
 
-def status_event(type_: str, status: StatusState, actor: UUID, changes: Changes = None) -> Envelope:
+def status_event(
+    type_: str, status: StatusState, actor: UUID, changes: Changes | None = None
+) -> Envelope:
     s = status
     return _event(type_, "status", s.id, s, s.version, actor, changes, s.workspace_id, s.project_id)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from taskwire.common.events import Envelope, Subject, new_event
-
-# [old, new] of each changed field: one rule for every service's events, re-exported here.
-from taskwire.common.events.changes import changed as changed
+from taskwire.common.events.changes import Changes
 from taskwire.common.events.tasks import PRODUCER, TaskState
-
-Changes = dict[str, list[Any]] | None
 
 
 def task_event(
-    type_: str, task: TaskState, actor: UUID | None, changes: Changes = None
+    type_: str, task: TaskState, actor: UUID | None, changes: Changes | None = None
 ) -> Envelope:
     return new_event(
         type_,

@@ -15,10 +15,11 @@ from sqlalchemy import Row, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskwire.common.events import Envelope
+from taskwire.common.events.changes import changed
 from taskwire.common.events.projects import Category, StatusDeletedState, StatusState
 from taskwire.common.events.tasks import TASK_MOVED, TASK_UPDATED
 from taskwire.tasks.domain import format_rank
-from taskwire.tasks.events import changed, task_event
+from taskwire.tasks.events import task_event
 from taskwire.tasks.store import task_state
 
 # Live tasks of the status, locked; a task moved out meanwhile no longer matches and is skipped.

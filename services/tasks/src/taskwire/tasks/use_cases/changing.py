@@ -15,6 +15,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from taskwire.common.auth import Caller
+from taskwire.common.events.changes import changed
 from taskwire.common.events.tasks import (
     TASK_ARCHIVED,
     TASK_DELETED,
@@ -28,7 +29,7 @@ from taskwire.common.problems import Conflict, NotFound, Unprocessable
 from taskwire.common.versions import check_if_match
 from taskwire.tasks.answers import task_public
 from taskwire.tasks.domain import format_rank, rank_between, rank_in, require_writer
-from taskwire.tasks.events import changed, task_event
+from taskwire.tasks.events import task_event
 from taskwire.tasks.replica.directory import Directory, MemberView
 from taskwire.tasks.schemas import TaskMove, TaskPublic
 from taskwire.tasks.store import Person
