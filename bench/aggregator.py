@@ -31,7 +31,6 @@ import time
 import uuid
 from pathlib import Path
 
-import redis.asyncio as redis
 import uvloop
 from aio_pika.abc import AbstractIncomingMessage
 from asgi_lifespan import LifespanManager
@@ -47,9 +46,10 @@ from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.batch_consumer import BatchConsumer
 from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.events.projects import Counts
-from tests.aggregator.helpers import CountsDb, nonzero
-from tests.support.databases import create_database, drop_database
-from tests.support.infra import LOCAL_REDIS
+from taskwire.testkit.counts import CountsDb, nonzero
+from taskwire.testkit.databases import create_database, drop_database
+from taskwire.testkit.infra import LOCAL_REDIS
+from taskwire.testkit.keys import forget_keys
 
 REDIS_URL = os.environ.get("TASKWIRE_TEST_REDIS_URL", LOCAL_REDIS)
 TARGET_RATE, TARGET_RATIO = 5_000.0, 0.5
@@ -190,10 +190,7 @@ async def cleanup(
     for exchange in exchanges:
         await channel.exchange_delete(exchange)
     await broker.close()
-    client = redis.Redis.from_url(REDIS_URL)
-    if keys := [key async for key in client.scan_iter(match=f"{prefix}*")]:
-        await client.delete(*keys)
-    await client.aclose()
+    await forget_keys(REDIS_URL, prefix)
     for name in databases:
         await drop_database(ADMIN_URL, name)
 

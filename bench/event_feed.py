@@ -15,8 +15,8 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from taskwire.common.broker import Broker, OutgoingMessage
 from taskwire.common.events import encode
 from taskwire.common.events.projects import Category, Counts
-from tests.aggregator.board import Board
-from tests.aggregator.helpers import expected_counts
+from taskwire.testkit.board import Board
+from taskwire.testkit.counts import expected_counts
 
 # What users do to tasks: mostly moves; tasks accumulate (more creates than deletes).
 OPERATIONS = {"create": 25, "move": 50, "archive or restore": 15, "delete": 10}

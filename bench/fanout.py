@@ -42,14 +42,14 @@ from bench.fanout_client import FeedClient, Figures, Recorder, report, text_fram
 from bench.projects_write import ADMIN_URL, AMQP_URL, wait_ready
 from taskwire.common.broker import Broker, OutgoingMessage, QueueSpec
 from taskwire.common.events import encode
-from taskwire.common.settings import CommonSettings
-from taskwire.notifier.feed import BINDINGS
-from tests.notifier.helpers import task_event
-from tests.support.databases import database_url
-from tests.support.ports import free_port
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
-from tests.support.waiting import eventually
+from taskwire.common.settings import DatabaseSettings
+from taskwire.notifier.handlers import BINDINGS
+from taskwire.testkit.board import task_event
+from taskwire.testkit.databases import database_url
+from taskwire.testkit.ports import free_port
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
 
 RATE_AT = 1_000  # connections for the events at a fixed rate
 WARM_UP = 3  # events through each server before it is measured
@@ -79,7 +79,7 @@ class Fanout:
         self.queues = [f"{s}.bench{tag}{d}" for s in ("notifier", "projects") for d in ("", ".dlq")]
         self.broker = Broker(AMQP_URL, *ours, connection_name="bench-fanout")
         self.processes: list[subprocess.Popen[bytes]] = []
-        self.user, self.number, self.connections = Users(CommonSettings())("bench"), 0, 0
+        self.user, self.number, self.connections = Users(DatabaseSettings())("bench"), 0, 0
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = Path(tempfile.gettempdir()) / f"taskwire-bench-fanout-{self.tag}-{name}.log"
@@ -114,7 +114,7 @@ class Fanout:
             await wait_ready(client, process)
         self.workspace, self.project = await workspace_and_project(url, self.user)
         self.projects_url, self.room = url, f"project:{self.project}".encode()
-        spec = QueueSpec(self.queues[0], BINDINGS, CommonSettings().consumer_delivery_limit)
+        spec = QueueSpec(self.queues[0], BINDINGS, DatabaseSettings().consumer_delivery_limit)
         await self.broker.declare_queue(spec, await self.broker.channel())
 
     async def baseline(self) -> Side:

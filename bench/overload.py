@@ -36,11 +36,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.load import http_request, percentile
-from taskwire.common.settings import CommonSettings
-from tests.support.gateway import SERVICES
-from tests.support.infra import provide_infra
-from tests.support.running import read_until, run_environment, supervisor
-from tests.support.users import User, Users
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.gateway import SERVICES
+from taskwire.testkit.infra import provide_infra
+from taskwire.testkit.running import read_until, run_environment, supervisor
+from taskwire.testkit.users import User, Users
 
 LOAD = Path(__file__).with_name("shed_load.py")
 Answers = list[list[Any]]  # [status, seconds, retry_after]
@@ -149,7 +149,7 @@ def report(name: str, answers: Answers, seconds: float, cores: float | None = No
 
 
 async def bench(args: argparse.Namespace) -> None:
-    users = Users(CommonSettings(environment="development"))
+    users = Users(DatabaseSettings(environment="development"))
     unique = uuid.uuid4().hex[:10]
     names = (f"taskwire.events.bench{unique}", f"taskwire.dlx.bench{unique}")
     with provide_infra() as infra:

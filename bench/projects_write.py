@@ -25,9 +25,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from taskwire.common.auth import mint_token
 from taskwire.common.events import decode
-from taskwire.common.settings import CommonSettings
-from tests.support.databases import create_database, drop_database
-from tests.support.ports import free_port
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.databases import create_database, drop_database
+from taskwire.testkit.ports import free_port
 
 importlib.import_module("bench")  # a local benchmark's environment (bench/__init__.py)
 
@@ -109,7 +109,7 @@ async def bench(requests: int) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             print(f"projects service on port {port}, database {db_name}; waiting for /readyz")
             await wait_ready(client, proc)
-            token = mint_token(CommonSettings(), uuid.uuid4(), "bench@taskwire.test", "Bench")
+            token = mint_token(DatabaseSettings(), uuid.uuid4(), "bench@taskwire.test", "Bench")
             client.headers["Authorization"] = f"Bearer {token}"
             ws = (await client.post("/api/v1/workspaces", json={"name": f"Bench {tag}"})).json()
             create_url = f"/api/v1/workspaces/{ws['id']}/projects"

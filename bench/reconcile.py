@@ -36,8 +36,8 @@ from taskwire.aggregator.use_cases.reconciling import reconcile
 from taskwire.common.db import asyncpg_dsn, create_engine
 from taskwire.common.outbox import EventUnitOfWork, Outbox
 from taskwire.tasks.migrate import upgrade as upgrade_tasks
-from tests.support.databases import create_database, drop_database
-from tests.support.ports import free_port
+from taskwire.testkit.databases import create_database, drop_database
+from taskwire.testkit.ports import free_port
 
 FILL = """
 INSERT INTO tasks (id, project_id, workspace_id, number, title, status_id, category, position,

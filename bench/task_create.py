@@ -39,12 +39,12 @@ from bench.projects_write import ADMIN_URL, AMQP_URL
 from taskwire.common.auth import mint_token
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.events.projects import Role
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 from taskwire.tasks.migrate import upgrade
-from tests.support.databases import create_database, drop_database
-from tests.support.ports import free_port
-from tests.support.users import User
-from tests.tasks.seed import Seed, SeededProject
+from taskwire.testkit.databases import create_database, drop_database
+from taskwire.testkit.ports import free_port
+from taskwire.testkit.seed import Seed, SeededProject
+from taskwire.testkit.users import User
 
 HOST = "127.0.0.1"
 
@@ -105,7 +105,7 @@ async def bench(args: argparse.Namespace) -> None:
     await upgrade(await create_database(ADMIN_URL, template))
     base_url, svc_url = [await create_database(ADMIN_URL, n, template=template) for n in names]
     user_id = uuid.uuid4()
-    token = mint_token(CommonSettings(), user_id, "bench@taskwire.test", "Bench")
+    token = mint_token(DatabaseSettings(), user_id, "bench@taskwire.test", "Bench")
     user = User(user_id, "bench@taskwire.test", "Bench", token)
     boards: dict[str, list[SeededProject]] = {}
     for url in (base_url, svc_url):

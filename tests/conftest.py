@@ -13,9 +13,10 @@ from aio_pika.abc import AbstractRobustConnection
 from taskwire.aggregator.migrate import upgrade as upgrade_aggregator
 from taskwire.projects.migrate import upgrade as upgrade_projects
 from taskwire.tasks.migrate import upgrade as upgrade_tasks
+from taskwire.testkit.databases import create_database, drop_database
+from taskwire.testkit.infra import Infra, provide_infra
+from taskwire.testkit.keys import forget_keys
 from tests.support.amqp import connection_of_its_own
-from tests.support.databases import create_database, drop_database
-from tests.support.infra import Infra, provide_infra
 from tests.support.service import migrated_template
 from tests.support.stack import lone_projects_service
 from tests.support.system import System, running_system
@@ -27,6 +28,10 @@ os.environ["TASKWIRE_ENVIRONMENT"] = "development"
 # hypothesis is imported here, at start-up, not first from deep inside a test module's import:
 # CPython 3.11.7's parser then fails with "AST constructor recursion depth mismatch" when
 # pytest rewrites hypothesis's modules (a CPython bug fixed in later 3.11 releases).
+
+# Fixtures every service's tests share, told apart by the `service` and `settings` of each
+# folder's conftest.py.
+pytest_plugins = ["tests.support.service_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +68,14 @@ def unique() -> str:
 @pytest.fixture
 def exchange_names(unique: str) -> tuple[str, str]:
     return f"taskwire.events.t{unique}", f"taskwire.dlx.t{unique}"
+
+
+@pytest.fixture
+async def redis_prefix(infra: Infra, unique: str) -> AsyncIterator[str]:
+    """The test's own Redis key prefix; what the test left under it is removed afterwards."""
+    prefix = f"tw:t{unique}:"
+    yield prefix
+    await forget_keys(infra.redis_url, prefix)
 
 
 @pytest.fixture

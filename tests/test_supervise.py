@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from tests.support.infra import Infra
-from tests.support.running import read_until, run_environment, supervisor
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.running import read_until, run_environment, supervisor
 
 
 @pytest.fixture

@@ -1,33 +1,29 @@
 """The aggregator on real infrastructure, isolated per test: its own database (cloned from a
-template migrated once), exchanges, queue and Redis key prefix. A tap reads what it emits."""
+template migrated once), exchanges, queue and Redis key prefix (the fixtures of
+tests/support/service_fixtures.py, for the service named here). A tap reads what it emits."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-import redis.asyncio as redis
 from aio_pika.abc import AbstractRobustConnection
-from fastapi import FastAPI
 
 from taskwire.aggregator.app import create_app
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.runtime import ServiceRuntime
-from tests.aggregator.helpers import CountsDb
-from tests.support.amqp import EventTap, Publisher, open_tap
-from tests.support.infra import Infra
-from tests.support.service import asgi_client, cloned_database, running
-from tests.support.users import Users
+from taskwire.testkit.counts import CountsDb
+from taskwire.testkit.infra import Infra
+from tests.support.amqp import Publisher
+from tests.support.service_fixtures import ServiceUnderTest
 
 # Nothing listens here: a test that needs another service starts it and overrides the URL.
 NO_SERVICE = "http://127.0.0.1:9"
 
 
 @pytest.fixture
-async def database_url(infra: Infra, unique: str, aggregator_template: str) -> AsyncIterator[str]:
-    async with cloned_database(infra, f"tw_aggregator_{unique}", aggregator_template) as url:
-        yield url
+def service(aggregator_template: str) -> ServiceUnderTest:
+    return ServiceUnderTest("aggregator", aggregator_template, create_app, routes=("project.#",))
 
 
 @pytest.fixture
@@ -43,17 +39,6 @@ def projects_url() -> str:
 @pytest.fixture
 def redis_url(infra: Infra) -> str:
     return infra.redis_url
-
-
-@pytest.fixture
-async def redis_prefix(infra: Infra, unique: str) -> AsyncIterator[str]:
-    prefix = f"tw:t{unique}:"
-    yield prefix
-    client = redis.Redis.from_url(infra.redis_url)
-    keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 @pytest.fixture
@@ -84,36 +69,6 @@ def settings(
         consumer_prefetch=64,
         outbox_poll_seconds=0.5,
     )
-
-
-@pytest.fixture
-async def tap(amqp: AbstractRobustConnection, exchange_names: tuple[str, str]) -> EventTap:
-    return await open_tap(amqp, exchange_names[0], "project.#")
-
-
-@pytest.fixture
-async def app(
-    settings: AggregatorSettings, tap: EventTap, amqp: AbstractRobustConnection
-) -> AsyncIterator[FastAPI]:
-    async with running(create_app(settings), amqp, settings.consumer_queue) as application:
-        yield application
-
-
-@pytest.fixture
-def runtime(app: FastAPI) -> ServiceRuntime:
-    found: ServiceRuntime = app.state.runtime
-    return found
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(app, "http://aggregator.test") as c:
-        yield c
-
-
-@pytest.fixture
-def users(settings: AggregatorSettings) -> Users:
-    return Users(settings)
 
 
 @pytest.fixture

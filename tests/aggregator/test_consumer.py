@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from taskwire.common.events import Envelope
 from taskwire.common.events.projects import Category, Counts
-from tests.aggregator.board import Board
-from tests.aggregator.helpers import CountsDb, expected_counts
+from taskwire.testkit.board import Board
+from taskwire.testkit.counts import CountsDb, expected_counts
 from tests.support.amqp import EventTap, Publisher
 
 

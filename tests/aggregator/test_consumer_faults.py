@@ -16,10 +16,10 @@ from taskwire.common.batch_consumer import BatchConsumer
 from taskwire.common.consumer import REASON_HEADER
 from taskwire.common.events import Envelope, Subject, encode, new_event
 from taskwire.common.runtime import ServiceRuntime
-from tests.aggregator.board import Board
-from tests.aggregator.helpers import CountsDb, expected_counts, nonzero
+from taskwire.testkit.board import Board
+from taskwire.testkit.counts import CountsDb, expected_counts, nonzero
+from taskwire.testkit.waiting import eventually
 from tests.support.amqp import EventTap, Publisher, dead_letters
-from tests.support.waiting import eventually
 
 
 def board_events(board: Board, count: int, seed: int) -> list[Envelope]:

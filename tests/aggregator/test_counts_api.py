@@ -13,12 +13,13 @@ import redis.asyncio as redis
 from taskwire.aggregator.settings import AggregatorSettings
 from taskwire.common.events import Envelope
 from taskwire.common.events.projects import Category
-from tests.aggregator.board import Board
+from taskwire.testkit.board import Board
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.rest import post, workspace_and_project
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
 from tests.support.amqp import Publisher
-from tests.support.infra import Infra
-from tests.support.stack import post, workspace_and_project
-from tests.support.users import User, Users, assert_problem
-from tests.support.waiting import eventually
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture

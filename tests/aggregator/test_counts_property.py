@@ -23,10 +23,10 @@ from taskwire.aggregator.use_cases.counting import Counter
 from taskwire.common.events import Envelope, decode, encode
 from taskwire.common.events.projects import Category
 from taskwire.common.outbox import EventUnitOfWork, Outbox
-from tests.aggregator.board import Board
-from tests.aggregator.helpers import CountsDb, expected_counts, nonzero
-from tests.support.databases import create_database, drop_database
-from tests.support.infra import Infra
+from taskwire.testkit.board import Board
+from taskwire.testkit.counts import CountsDb, expected_counts, nonzero
+from taskwire.testkit.databases import create_database, drop_database
+from taskwire.testkit.infra import Infra
 
 OPERATION = st.tuples(
     st.sampled_from(["create", "move", "archive", "restore", "delete"]),

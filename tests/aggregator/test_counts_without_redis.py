@@ -6,11 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.aggregator.board import Board
-from tests.aggregator.helpers import CountsDb, expected_counts, nonzero
+from taskwire.testkit.board import Board
+from taskwire.testkit.counts import CountsDb, expected_counts, nonzero
+from taskwire.testkit.rest import workspace_and_project
+from taskwire.testkit.users import Users
 from tests.support.amqp import Publisher
-from tests.support.stack import workspace_and_project
-from tests.support.users import Users
 
 
 @pytest.fixture

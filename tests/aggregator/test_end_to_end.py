@@ -13,9 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwire.aggregator.cli import main
-from tests.support.infra import Infra
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.users import User, Users
 from tests.support.system import System
-from tests.support.users import User, Users
 
 
 def counts(**nonzero: int) -> dict[str, int]:

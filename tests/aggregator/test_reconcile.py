@@ -18,8 +18,8 @@ from taskwire.aggregator.use_cases.counting import Counter
 from taskwire.aggregator.use_cases.reconciling import reconcile
 from taskwire.common.events import Envelope, encode
 from taskwire.common.outbox import EventUnitOfWork, Outbox
-from tests.aggregator.board import Board
-from tests.aggregator.helpers import CountsDb, expected_counts, nonzero
+from taskwire.testkit.board import Board
+from taskwire.testkit.counts import CountsDb, expected_counts, nonzero
 
 
 class MovingSnapshot:

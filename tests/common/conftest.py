@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from aio_pika.abc import AbstractRobustConnection
@@ -15,9 +14,9 @@ from taskwire.common.consumer import Consumer, Handler
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.outbox import EventUnitOfWork
 from taskwire.common.relay import OutboxRelay, RelayConfig
+from taskwire.testkit.infra import Infra
 from tests.support.background import Background
 from tests.support.factories import BrokerFactory
-from tests.support.infra import Infra
 from tests.support.outbox_db import OutboxDb, create_outbox_db
 from tests.support.replica import create_replica
 from tests.support.tcp_proxy import TcpProxy, proxied_url
@@ -37,11 +36,10 @@ async def outbox_db(empty_database: str) -> AsyncIterator[OutboxDb]:
 @pytest.fixture
 async def make_proxy(infra: Infra) -> AsyncIterator[Callable[[], Any]]:
     """Start a TcpProxy in front of RabbitMQ; `proxied_url(proxy)` is the URL through it."""
-    target = urlsplit(infra.amqp_url)
     proxies: list[TcpProxy] = []
 
     async def make() -> TcpProxy:
-        proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
+        proxy = TcpProxy.to(infra.amqp_url, 5672)
         await proxy.start()
         proxies.append(proxy)
         return proxy

@@ -13,10 +13,10 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection, DeliveryMode
 
 from taskwire.common.broker import OutgoingMessage, QueueSpec, Unroutable
+from taskwire.testkit.waiting import eventually
 from tests.support.amqp import open_tap
 from tests.support.factories import BrokerFactory
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import eventually
 
 
 def message(key: str, n: int) -> OutgoingMessage:

@@ -16,6 +16,7 @@ from taskwire.common.consumer import REASON_HEADER
 from taskwire.common.db import UnitOfWork
 from taskwire.common.events import Envelope, encode
 from taskwire.common.ids import new_id
+from taskwire.testkit.waiting import eventually
 from tests.support.amqp import dead_letters
 from tests.support.factories import BrokerFactory
 from tests.support.outbox_db import OutboxDb, item_event
@@ -26,7 +27,6 @@ from tests.support.replica import (
     replica_count,
     replica_row,
 )
-from tests.support.waiting import eventually
 
 ConsumerFactory = Callable[..., Any]
 

@@ -18,11 +18,11 @@ from taskwire.common.db import UnitOfWork
 from taskwire.common.events import Envelope, encode
 from taskwire.common.ids import new_id
 from taskwire.common.outbox import EventUnitOfWork
+from taskwire.testkit.waiting import eventually, eventually_equals
 from tests.support.factories import BrokerFactory
 from tests.support.outbox_db import OutboxDb, item_event
 from tests.support.replica import Calls, apply_item, outgoing, replica_count, replica_row
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import eventually, eventually_equals
 
 pytestmark = pytest.mark.slow
 

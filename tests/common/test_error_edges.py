@@ -10,7 +10,7 @@ from taskwire.common.containment import ContainErrors
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.errors import PROBLEM_JSON, Conflict, install_problem_handlers
 from taskwire.common.events import Subject, decode, encode, new_event
-from tests.support.infra import Infra
+from taskwire.testkit.infra import Infra
 
 
 def _app() -> FastAPI:

@@ -8,10 +8,10 @@ from aio_pika.abc import AbstractRobustConnection, DeliveryMode
 from sqlalchemy import text
 
 from taskwire.common.outbox import drop_notify_trigger_ddl
+from taskwire.testkit.waiting import eventually, eventually_equals
 from tests.support.amqp import EventTap, open_tap
 from tests.support.factories import BrokerFactory, RelayFactory
 from tests.support.outbox_db import OutboxDb
-from tests.support.waiting import eventually, eventually_equals
 
 
 async def test_events_leave_in_commit_order_with_their_properties(

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
+from taskwire.testkit.waiting import eventually, eventually_equals
 from tests.support.amqp import EventTap, open_tap
 from tests.support.factories import BrokerFactory, RelayFactory
 from tests.support.outbox_db import OutboxDb, save_items
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import eventually, eventually_equals
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,11 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import make_url
 
 from taskwire.common.db import asyncpg_dsn
+from taskwire.testkit.waiting import eventually
 from tests.support.amqp import open_tap
 from tests.support.factories import BrokerFactory, RelayFactory
 from tests.support.outbox_db import OutboxDb
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 

@@ -11,20 +11,12 @@ from typing import Any
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from taskwire.notifier.server import Notifier
+from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
-from tests.notifier.helpers import forget_keys, running_notifier
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.ports import free_port
+from tests.notifier.helpers import running_notifier
 from tests.support.amqp import EventSender
-from tests.support.infra import Infra
-from tests.support.ports import free_port
-from tests.support.users import Users
-
-
-@pytest.fixture
-async def redis_prefix(infra: Infra, unique: str) -> AsyncIterator[str]:
-    prefix = f"tw:t{unique}:"
-    yield prefix
-    await forget_keys(infra.redis_url, prefix)
 
 
 @pytest.fixture
@@ -79,11 +71,6 @@ async def notifier(
 ) -> AsyncIterator[Notifier]:
     async with start() as found:
         yield found
-
-
-@pytest.fixture
-def users(settings: NotifierSettings) -> Users:
-    return Users(settings)
 
 
 @pytest.fixture

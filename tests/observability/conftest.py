@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import DatabaseSettings
 from taskwire.projects.app import create_app
 from taskwire.projects.settings import ProjectsSettings
-from tests.support.infra import Infra
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.users import Users
 from tests.support.stack import builder, serve
 from tests.support.tcp_proxy import TcpProxy, proxied_url
-from tests.support.users import Users
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class BehindProxy:
 @pytest.fixture
 def users() -> Users:
     """Callers with tokens every service here accepts (the test settings' signing key)."""
-    return Users(CommonSettings(environment="development"))
+    return Users(DatabaseSettings(environment="development"))
 
 
 @pytest.fixture
@@ -38,8 +37,7 @@ async def projects_behind_proxy(
     amqp: AbstractRobustConnection,
     exchange_names: tuple[str, str],
 ) -> AsyncIterator[BehindProxy]:
-    target = urlsplit(infra.amqp_url)
-    broker = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
+    broker = TcpProxy.to(infra.amqp_url, 5672)
     await broker.start()
     build = builder(
         ProjectsSettings,

@@ -9,12 +9,12 @@ from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.projects.app import create_app
 from taskwire.projects.settings import ProjectsSettings
-from tests.support.infra import Infra
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
 from tests.support.otlp import Receiver
 from tests.support.service import serving
 from tests.support.stack import builder, serve
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 SERVER, CLIENT, PRODUCER = 2, 3, 4  # OTLP span kinds
 

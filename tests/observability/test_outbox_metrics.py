@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from aio_pika.abc import AbstractRobustConnection
 
+from taskwire.testkit.rest import post
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
 from tests.observability.conftest import BehindProxy
 from tests.support.amqp import open_tap
 from tests.support.metrics import Scrape, scrape
-from tests.support.stack import post
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 
 async def test_the_backlog_grows_while_the_broker_is_down_and_drains_when_it_returns(

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
+from taskwire.testkit.waiting import eventually
 from tests.observability.conftest import BehindProxy
 from tests.support.metrics import scrape
-from tests.support.waiting import eventually
 
 
 async def readiness(base_url: str) -> tuple[int, dict[str, Any]]:

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
 from tests.support.metrics import Scrape, scrape
 from tests.support.system import System
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 CREATE = {"method": "POST", "route": "/api/v1/projects/{project_id}/tasks"}
 

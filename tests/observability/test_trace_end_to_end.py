@@ -15,12 +15,12 @@ from opentelemetry.trace import SpanKind
 from websockets.asyncio.client import connect
 
 from taskwire.common.telemetry import Telemetry
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
 from tests.notifier.helpers import Client
 from tests.notifier.test_end_to_end import until
-from tests.support.infra import Infra
 from tests.support.system import running_system
-from tests.support.users import Users
-from tests.support.waiting import eventually
 
 
 class Trace:

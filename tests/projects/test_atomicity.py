@@ -8,7 +8,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.projects.helpers import Api, Bus, Users, execute, fetch, row_counts
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.sql import execute, fetch
 
 FAIL_ON_INSERT = """
 CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -12,7 +12,10 @@ from pydantic import SecretStr
 
 from taskwire.common.auth import mint_token
 from taskwire.projects.settings import ProjectsSettings
-from tests.projects.helpers import Api, Bus, User, Users, assert_problem, row_counts
+from taskwire.testkit.users import User, Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
 
 FORGED_SECRET = "someone-else's-secret-that-is-long-enough-0123456789"
 

@@ -15,7 +15,10 @@ from taskwire.common.events.tasks import TASK_CREATED, TASK_RESTORED, TaskState
 from taskwire.common.ids import new_id
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.projects.settings import ProjectsSettings
-from tests.projects.helpers import Api, Bus, Publisher, Users
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api
+from tests.support.amqp import Publisher
+from tests.support.bus import Bus
 
 
 @pytest.fixture

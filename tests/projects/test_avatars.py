@@ -10,7 +10,10 @@ import pytest
 
 from taskwire.common.auth import mint_token
 from taskwire.projects.settings import ProjectsSettings
-from tests.projects.helpers import Api, User, Users, assert_problem, fetch
+from taskwire.testkit.users import User, Users
+from tests.projects.helpers import Api
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
 
 
 async def add_bob(

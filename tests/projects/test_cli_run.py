@@ -12,11 +12,11 @@ import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from tests.support.databases import database_url as url_of
-from tests.support.databases import drop_database
-from tests.support.infra import Infra
-from tests.support.ports import free_port
-from tests.support.waiting import eventually
+from taskwire.testkit.databases import database_url as url_of
+from taskwire.testkit.databases import drop_database
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.ports import free_port
+from taskwire.testkit.waiting import eventually
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from uuid import UUID
 
 import httpx
 
-from tests.projects.helpers import Api, Users, fetch
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api
+from tests.support.sql import fetch
 
 
 async def test_two_owners_demoting_each_other_at_once_leave_an_owner(

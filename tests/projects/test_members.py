@@ -8,7 +8,11 @@ import httpx
 
 from taskwire.common.events.projects import MemberState
 from taskwire.common.ids import new_id
-from tests.projects.helpers import Api, Bus, User, Users, assert_problem, fetch, row_counts
+from taskwire.testkit.users import User, Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
 
 
 def _url(workspace: dict[str, Any], user: User | None = None) -> str:

@@ -16,9 +16,9 @@ from sqlalchemy.pool import NullPool
 from taskwire.projects import migrate
 from taskwire.projects.cli import main
 from taskwire.projects.tables import metadata
-from tests.support.databases import database_url as url_of
-from tests.support.databases import drop_database
-from tests.support.infra import Infra
+from taskwire.testkit.databases import database_url as url_of
+from taskwire.testkit.databases import drop_database
+from taskwire.testkit.infra import Infra
 
 
 def _differences(conn: Connection) -> list[Any]:

@@ -15,7 +15,11 @@ from taskwire.common.events.aggregator import DerivedStatusChange, Progress
 from taskwire.common.events.projects import Category, Counts
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.projects.settings import ProjectsSettings
-from tests.projects.helpers import Api, Bus, Publisher, User, Users, fetch
+from taskwire.testkit.users import User, Users
+from tests.projects.helpers import Api
+from tests.support.amqp import Publisher
+from tests.support.bus import Bus
+from tests.support.sql import fetch
 
 
 class Aggregator(Publisher):

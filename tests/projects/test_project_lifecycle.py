@@ -5,7 +5,10 @@ from __future__ import annotations
 import httpx
 
 from taskwire.common.events.projects import ProjectState
-from tests.projects.helpers import Api, Bus, Users, assert_problem, row_counts
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
 
 
 async def test_archive_then_restore_each_emit_once_and_repeat_quietly(

@@ -7,7 +7,11 @@ from uuid import UUID
 import httpx
 
 from taskwire.common.events.projects import ProjectState
-from tests.projects.helpers import Api, Bus, Users, assert_problem, fetch, row_counts
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
 
 DEFAULT_BOARD = [
     ("Todo", "todo", 0),

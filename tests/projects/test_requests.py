@@ -8,8 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from taskwire.testkit.users import User, Users
 from tests.projects.conftest import MAX_BODY_BYTES
-from tests.projects.helpers import Api, User, Users, assert_problem, row_counts
+from tests.projects.helpers import Api, row_counts
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture

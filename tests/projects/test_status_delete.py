@@ -7,7 +7,11 @@ from uuid import UUID
 import httpx
 
 from taskwire.common.events.projects import StatusDeletedState
-from tests.projects.helpers import Api, Bus, Users, assert_problem, fetch, row_counts
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
 
 
 async def test_delete_moves_to_another_status_and_closes_the_gap(

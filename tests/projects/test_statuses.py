@@ -7,7 +7,10 @@ from typing import Any
 import httpx
 
 from taskwire.common.events.projects import StatusState
-from tests.projects.helpers import Api, Bus, User, Users, assert_problem, row_counts
+from taskwire.testkit.users import User, Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
 
 
 async def _board(client: httpx.AsyncClient, user: User, project: dict[str, Any]) -> list[Any]:

@@ -7,7 +7,11 @@ from uuid import UUID
 import httpx
 
 from taskwire.common.events.projects import MemberState, WorkspaceState
-from tests.projects.helpers import Api, Bus, Users, assert_problem, fetch, row_counts
+from taskwire.testkit.users import Users
+from tests.projects.helpers import Api, row_counts
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
 
 
 async def test_create_makes_the_caller_owner_and_emits_both_events(

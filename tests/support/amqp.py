@@ -12,7 +12,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from taskwire.common.events import Envelope, decode, encode
 from taskwire.common.runtime import ServiceRuntime
-from tests.support.waiting import eventually
+from taskwire.testkit.waiting import eventually
 
 
 @asynccontextmanager

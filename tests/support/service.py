@@ -19,9 +19,9 @@ from aio_pika.abc import AbstractRobustConnection
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from tests.support.databases import create_database, drop_database
-from tests.support.infra import Infra
-from tests.support.waiting import eventually
+from taskwire.testkit.databases import create_database, drop_database
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.waiting import eventually
 
 
 @contextmanager

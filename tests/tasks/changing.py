@@ -1,8 +1,5 @@
-"""Shortcuts of the tests of changing tasks: the change routes, the bus, what events carry.
-
-Fixtures (import them into a test module and name them in its `__all__`): `changes_fixture`
-gives `changes`, `bus_fixture` gives `bus`, both besides helpers' `api` and `w`.
-"""
+"""Shortcuts of the tests of changing tasks: the change routes (the `changes` fixture of
+tests/tasks/conftest.py), what events carry, the rows as written."""
 
 from __future__ import annotations
 
@@ -11,14 +8,12 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-import pytest
 
 from taskwire.common.events import Envelope
 from taskwire.common.events.tasks import TaskState
 from taskwire.tasks.schemas import TaskPublic
-from tests.support.amqp import EventTap
-from tests.support.users import User
-from tests.tasks.helpers import Bus, fetch
+from taskwire.testkit.users import User
+from tests.support.sql import fetch
 
 # Each change route: (method, path after /api/v1/tasks/{id}, a body it accepts).
 ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
@@ -64,16 +59,6 @@ class Changes:
 
     async def move(self, user: User, task_id: Any, **body: Any) -> dict[str, Any]:
         return await self.ok(user, "move", task_id, **body)
-
-
-@pytest.fixture(name="changes")
-def changes_fixture(client: httpx.AsyncClient) -> Changes:
-    return Changes(client)
-
-
-@pytest.fixture(name="bus")
-def bus_fixture(tap: EventTap, database_url: str) -> Bus:
-    return Bus(tap, database_url)
 
 
 def assert_carries(event: Envelope, type_: str, answer: dict[str, Any]) -> TaskState:

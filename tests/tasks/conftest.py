@@ -1,9 +1,10 @@
 """The tasks service on real infrastructure, isolated per test.
 
 A template database is migrated once per session; each test clones it, runs the app with its
-lifespan against the test's own exchanges and consumer queue, and binds an event tap to
-everything its exchange routes before the app starts. The replica starts empty: tests seed it
-(`seed`) or feed it events.
+lifespan against the test's own exchanges and consumer queue, and binds an event tap to the
+task events its exchange routes before the app starts (the fixtures of
+tests/support/service_fixtures.py, for the service named here). The replica starts empty: tests
+seed it (`seed`, or a world of users and a project: `w`) or feed it events.
 """
 
 from __future__ import annotations
@@ -12,18 +13,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aio_pika.abc import AbstractRobustConnection
-from fastapi import FastAPI
 
-from taskwire.common.runtime import ServiceRuntime
 from taskwire.tasks.app import create_app
 from taskwire.tasks.settings import TasksSettings
-from tests.support.amqp import EventTap, open_tap
-from tests.support.infra import Infra
-from tests.support.service import asgi_client, cloned_database, running
-from tests.support.users import Users
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.seed import Seed
+from taskwire.testkit.users import Users
+from tests.support.service_fixtures import ServiceUnderTest
+from tests.tasks.changing import Changes
+from tests.tasks.helpers import Api, World, projects_service_knowing_nothing, world
 from tests.tasks.replica_helpers import ReplicaDb
-from tests.tasks.seed import Seed
 
 MAX_BODY_BYTES = 256 * 1024
 # Nothing listens here: a test that needs the projects service starts one and says so.
@@ -31,15 +30,22 @@ NO_PROJECTS_SERVICE = "http://127.0.0.1:9"
 
 
 @pytest.fixture
-async def database_url(infra: Infra, unique: str, tasks_template: str) -> AsyncIterator[str]:
-    async with cloned_database(infra, f"tw_tasks_{unique}", tasks_template) as url:
-        yield url
+def service(tasks_template: str) -> ServiceUnderTest:
+    return ServiceUnderTest("tasks", tasks_template, create_app, routes=("task.#",))
 
 
 @pytest.fixture
 def projects_url() -> str:
     """Where the service reads through; override in a module that runs the projects service."""
     return NO_PROJECTS_SERVICE
+
+
+@pytest.fixture
+async def stub_projects_service() -> AsyncIterator[str]:
+    """A projects service that answers "not found" to everything: a module whose `projects_url`
+    names it reads through to nothing the replica was not seeded with."""
+    async with projects_service_knowing_nothing() as url:
+        yield url
 
 
 @pytest.fixture
@@ -67,38 +73,24 @@ def settings(
 
 
 @pytest.fixture
-async def tap(amqp: AbstractRobustConnection, exchange_names: tuple[str, str]) -> EventTap:
-    return await open_tap(amqp, exchange_names[0], "task.#")
-
-
-@pytest.fixture
-async def app(
-    settings: TasksSettings, tap: EventTap, amqp: AbstractRobustConnection
-) -> AsyncIterator[FastAPI]:
-    async with running(create_app(settings), amqp, settings.consumer_queue) as application:
-        yield application
-
-
-@pytest.fixture
-def runtime(app: FastAPI) -> ServiceRuntime:
-    found: ServiceRuntime = app.state.runtime
-    return found
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(app, "http://tasks.test") as c:
-        yield c
-
-
-@pytest.fixture
-def users(settings: TasksSettings) -> Users:
-    return Users(settings)
-
-
-@pytest.fixture
 def seed(database_url: str) -> Seed:
     return Seed(database_url)
+
+
+@pytest.fixture
+async def w(seed: Seed, users: Users) -> World:
+    """A seeded workspace with one user of each kind and one project."""
+    return await world(seed, users)
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def changes(client: httpx.AsyncClient) -> Changes:
+    return Changes(client)
 
 
 @pytest.fixture

@@ -1,41 +1,25 @@
-"""Helpers of the tasks API tests: a seeded workspace, API shortcuts, row counts.
-
-Fixtures a test module uses from here are imported into it (and named in its `__all__`):
-`api_fixture` gives `api`, `world_fixture` gives `w`, `stub_projects_service` overrides
-`projects_url`. Events are read with the projects tests' `Bus` (same tap and outbox mechanics).
-"""
+"""Helpers of the tasks API tests: a seeded workspace, API shortcuts, row counts, and a projects
+service that knows nothing. tests/tasks/conftest.py makes fixtures of them (`w`, `api`,
+`stub_projects_service`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from taskwire.common.events.projects import Role
-from tests.projects.helpers import Bus, fetch
+from taskwire.testkit.seed import Seed, SeededProject
+from taskwire.testkit.users import User, Users
 from tests.support.service import serving
-from tests.support.users import User, Users, assert_problem
-from tests.tasks.seed import Seed, SeededProject
-
-__all__ = [
-    "Api",
-    "Bus",
-    "World",
-    "api_fixture",
-    "assert_problem",
-    "counts",
-    "fetch",
-    "stub_projects_service",
-    "world",
-    "world_fixture",
-]
+from tests.support.sql import fetch
 
 WRITTEN = ("tasks", "outbox", "idempotency_keys")
 
@@ -62,11 +46,6 @@ async def world(seed: Seed, users: Users, key: str = "WEB") -> World:
     await seed.workspace(outsider)
     project = await seed.project(workspace_id, key)
     return World(owner, member, viewer, outsider, workspace_id, project)
-
-
-@pytest.fixture(name="w")
-async def world_fixture(seed: Seed, users: Users) -> World:
-    return await world(seed, users)
 
 
 class Api:
@@ -118,20 +97,14 @@ class Api:
                 return items
 
 
-@pytest.fixture(name="api")
-def api_fixture(client: httpx.AsyncClient) -> Api:
-    return Api(client)
-
-
 async def _nothing_more(request: Request) -> Response:
     return JSONResponse({"status": 404, "detail": "not found"}, 404)
 
 
-@pytest.fixture(name="projects_url")
-async def stub_projects_service() -> AsyncIterator[str]:
+@asynccontextmanager
+async def projects_service_knowing_nothing() -> AsyncIterator[str]:
     """A projects service that knows nothing the replica was not seeded with: a read-through
-    answers "not found" (as the real one does to an outsider), not "unreachable". Import it
-    into a test module to use it there."""
+    answers "not found" (as the real one does to an outsider), not "unreachable"."""
     stub = Starlette()
     stub.add_route("/{path:path}", _nothing_more)
     async with serving(stub, lifespan="off") as url:

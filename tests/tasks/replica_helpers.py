@@ -31,13 +31,10 @@ from taskwire.common.events.projects import (
 from taskwire.common.ids import new_id
 from taskwire.common.outbox import EventUnitOfWork, Outbox
 from taskwire.projects.domain import DEFAULT_STATUSES, default_statuses
-from taskwire.projects.events import member_event, project_event, status_event, workspace_event
 from taskwire.tasks import tables
 from taskwire.tasks.replica.consumer import Replica
 from taskwire.tasks.replica.directory import Directory
-from tests.support.users import User
-
-__all__ = ["member_event", "project_event", "status_event", "workspace_event"]
+from taskwire.testkit.users import User
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 # Who changed the projects service's data, when a test does not care.

@@ -11,21 +11,18 @@ import pytest
 
 from taskwire.common.ids import new_id
 from tests.support.amqp import EventTap
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
 from tests.tasks.conftest import MAX_BODY_BYTES
-from tests.tasks.helpers import (
-    Api,
-    Bus,
-    World,
-    api_fixture,
-    assert_problem,
-    counts,
-    stub_projects_service,
-    world_fixture,
-)
-
-__all__ = ["api_fixture", "stub_projects_service", "world_fixture"]
+from tests.tasks.helpers import Api, World, counts
 
 NOTHING = {"tasks": 0, "outbox": 0, "idempotency_keys": 0}
+
+
+@pytest.fixture
+def projects_url(stub_projects_service: str) -> str:
+    """The read-through finds nothing the replica was not seeded with."""
+    return stub_projects_service
 
 
 def b64(raw: bytes) -> str:

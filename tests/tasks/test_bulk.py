@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taskwire.common.events.projects import Category
-from tests.support.amqp import EventTap
-from tests.tasks.helpers import (
-    Api,
-    Bus,
-    World,
-    api_fixture,
-    assert_problem,
-    counts,
-    stub_projects_service,
-    world_fixture,
-)
-from tests.tasks.seed import Seed
+import pytest
 
-__all__ = [
-    "api_fixture",
-    "stub_projects_service",
-    "world_fixture",
-]
+from taskwire.common.events.projects import Category
+from taskwire.testkit.seed import Seed
+from tests.support.amqp import EventTap
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.tasks.helpers import Api, World, counts
+
+
+@pytest.fixture
+def projects_url(stub_projects_service: str) -> str:
+    """The read-through finds nothing the replica was not seeded with."""
+    return stub_projects_service
 
 
 async def test_an_import_creates_every_task_in_order_with_an_event_each(

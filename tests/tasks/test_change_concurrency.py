@@ -6,11 +6,10 @@ import asyncio
 import itertools
 from decimal import Decimal
 
-from tests.support.users import assert_problem
-from tests.tasks.changing import Changes, bus_fixture, changes_fixture, task_row
-from tests.tasks.helpers import Api, Bus, World, api_fixture, world_fixture
-
-__all__ = ["api_fixture", "bus_fixture", "changes_fixture", "world_fixture"]
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.tasks.changing import Changes, task_row
+from tests.tasks.helpers import Api, World
 
 ROUNDS = 5
 RACERS = 6

@@ -6,18 +6,10 @@ from decimal import Decimal
 
 from taskwire.common.events.projects import Category
 from tests.support.amqp import EventTap
-from tests.tasks.helpers import (
-    Api,
-    Bus,
-    World,
-    api_fixture,
-    assert_problem,
-    counts,
-    fetch,
-    world_fixture,
-)
-
-__all__ = ["api_fixture", "world_fixture"]
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
+from tests.tasks.helpers import Api, World, counts
 
 
 async def test_a_task_gets_the_defaults_the_next_number_and_the_end_of_its_column(

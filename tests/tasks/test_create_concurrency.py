@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from tests.support.amqp import EventTap
-from tests.tasks.helpers import (
-    Api,
-    Bus,
-    World,
-    api_fixture,
-    fetch,
-    world_fixture,
-)
-
-__all__ = ["api_fixture", "world_fixture"]
+from tests.support.bus import Bus
+from tests.support.sql import fetch
+from tests.tasks.helpers import Api, World
 
 RACERS = 100
 

@@ -8,18 +8,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskwire.tasks.idempotency import purge_expired
 from tests.support.amqp import EventTap
-from tests.tasks.helpers import (
-    Api,
-    Bus,
-    World,
-    api_fixture,
-    assert_problem,
-    counts,
-    fetch,
-    world_fixture,
-)
-
-__all__ = ["api_fixture", "world_fixture"]
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
+from tests.tasks.helpers import Api, World, counts
 
 
 async def test_a_retry_answers_the_first_response_with_one_task_and_one_event(

@@ -18,19 +18,17 @@ from taskwire.common.events.projects import (
     Category,
     ProjectState,
 )
+from taskwire.projects.events import member_event, project_event, status_event
 from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.replica.invalidation import APPLICATION_NAME, follow_invalidations, forget
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
 from tests.support.background import Background
-from tests.support.users import User, Users
-from tests.support.waiting import eventually
 from tests.tasks.replica_helpers import (
     ACTOR,
     ReplicaDb,
-    member_event,
     member_state,
-    project_event,
     project_state,
-    status_event,
     status_of,
     workspace_state,
 )

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from tests.support.users import assert_problem
-from tests.tasks.changing import (
-    Changes,
-    assert_carries,
-    bus_fixture,
-    changes_fixture,
-    task_row,
-)
-from tests.tasks.helpers import Api, Bus, World, api_fixture, counts, world_fixture
-
-__all__ = ["api_fixture", "bus_fixture", "changes_fixture", "world_fixture"]
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.tasks.changing import Changes, assert_carries, task_row
+from tests.tasks.helpers import Api, World, counts
 
 
 async def test_archive_and_restore_each_write_once_and_repeat_as_no_ops(

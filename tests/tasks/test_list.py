@@ -10,22 +10,16 @@ import pytest
 from fastapi import FastAPI
 
 from taskwire.common.events.projects import Category, Role
-from tests.tasks.helpers import (
-    Api,
-    World,
-    api_fixture,
-    assert_problem,
-    fetch,
-    stub_projects_service,
-    world_fixture,
-)
-from tests.tasks.seed import Seed
+from taskwire.testkit.seed import Seed
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
+from tests.tasks.helpers import Api, World
 
-__all__ = [
-    "api_fixture",
-    "stub_projects_service",
-    "world_fixture",
-]
+
+@pytest.fixture
+def projects_url(stub_projects_service: str) -> str:
+    """The read-through finds nothing the replica was not seeded with."""
+    return stub_projects_service
 
 
 def board_key(w: World, task: dict[str, Any]) -> tuple[int, Decimal, str]:

@@ -19,9 +19,8 @@ from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.store.filters import Filters
 from taskwire.tasks.store.keyset import Cursor, Order
 from taskwire.tasks.store.lists import board_query, sorted_query
-from tests.tasks.helpers import Api, World, api_fixture, fetch, world_fixture
-
-__all__ = ["api_fixture", "world_fixture"]
+from tests.support.sql import fetch
+from tests.tasks.helpers import Api, World
 
 TASKS = 50_000
 LANES = 5

@@ -10,19 +10,12 @@ import pytest
 
 from taskwire.common.events.projects import Category
 from taskwire.common.ids import new_id
-from tests.support.users import assert_problem
-from tests.tasks.changing import (
-    Changes,
-    assert_carries,
-    bus_fixture,
-    changes_fixture,
-    task_row,
-    task_rows,
-)
-from tests.tasks.helpers import Api, Bus, World, api_fixture, counts, fetch, world_fixture
-from tests.tasks.seed import Seed
-
-__all__ = ["api_fixture", "bus_fixture", "changes_fixture", "world_fixture"]
+from taskwire.testkit.seed import Seed
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.support.sql import fetch
+from tests.tasks.changing import Changes, assert_carries, task_row, task_rows
+from tests.tasks.helpers import Api, World, counts
 
 
 def rank(task: dict[str, Any]) -> Decimal:

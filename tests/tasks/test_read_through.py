@@ -19,8 +19,8 @@ from taskwire.common.ids import new_id
 from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.replica.projects_client import ProjectsClient
 from taskwire.tasks.settings import TasksSettings
-from tests.support.stack import post, workspace_and_project
-from tests.support.users import User, Users
+from taskwire.testkit.rest import post, workspace_and_project
+from taskwire.testkit.users import User, Users
 
 
 @pytest.fixture

@@ -16,19 +16,16 @@ from taskwire.common.events.projects import (
     Counts,
     Role,
 )
+from taskwire.projects.events import member_event, project_event, status_event, workspace_event
 from taskwire.tasks.handlers import BINDINGS
-from tests.support.users import Users
+from taskwire.testkit.users import Users
 from tests.tasks.replica_helpers import (
     ACTOR,
     NOW,
     ReplicaDb,
-    member_event,
     member_state,
-    project_event,
     project_state,
-    status_event,
     status_of,
-    workspace_event,
     workspace_state,
 )
 

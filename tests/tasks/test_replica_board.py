@@ -18,16 +18,15 @@ from taskwire.common.events.projects import (
 )
 from taskwire.common.events.tasks import TASK_MOVED, TASK_UPDATED
 from taskwire.common.ids import new_id
+from taskwire.projects.events import project_event, status_event
 from taskwire.tasks.replica.board import TargetMissing
-from tests.support.users import Users
-from tests.support.waiting import eventually
+from taskwire.testkit.users import Users
+from taskwire.testkit.waiting import eventually
 from tests.tasks.replica_helpers import (
     ACTOR,
     ReplicaDb,
     deleted,
-    project_event,
     project_state,
-    status_event,
     status_of,
     workspace_state,
 )

@@ -22,22 +22,20 @@ from taskwire.common.events.projects import (
 )
 from taskwire.common.events.tasks import TASK_CREATED, TASK_MOVED
 from taskwire.common.runtime import ServiceRuntime
+from taskwire.projects.events import member_event, project_event, status_event, workspace_event
+from taskwire.testkit.seed import Seed
+from taskwire.testkit.users import User, Users
+from taskwire.testkit.waiting import eventually
 from tests.support.amqp import EventTap
+from tests.support.problems import assert_problem
 from tests.support.replica import outgoing
-from tests.support.users import User, Users, assert_problem
-from tests.support.waiting import eventually
 from tests.tasks.replica_helpers import (
     deleted,
-    member_event,
     member_state,
-    project_event,
     project_state,
-    status_event,
     status_of,
-    workspace_event,
     workspace_state,
 )
-from tests.tasks.seed import Seed
 
 
 async def publish(runtime: ServiceRuntime, *events: Envelope) -> None:

@@ -17,18 +17,18 @@ from taskwire.common.auth import Caller
 from taskwire.common.errors import ServiceUnavailable
 from taskwire.common.events.projects import MEMBER_ADDED, PROJECT_CREATED, PROJECT_DELETED
 from taskwire.common.ids import new_id
+from taskwire.projects.events import member_event, project_event
 from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.replica.projects_client import ProjectsClient
 from taskwire.tasks.settings import TasksSettings
+from taskwire.testkit.users import Users
+from tests.support.problems import assert_problem
 from tests.support.service import serving
-from tests.support.users import Users, assert_problem
 from tests.tasks.conftest import NO_PROJECTS_SERVICE
 from tests.tasks.replica_helpers import (
     ACTOR,
     ReplicaDb,
-    member_event,
     member_state,
-    project_event,
     project_state,
     workspace_state,
 )

@@ -18,13 +18,11 @@ from sqlalchemy import make_url
 
 from taskwire.tasks.app import create_app
 from taskwire.tasks.settings import TasksSettings
+from taskwire.testkit.infra import Infra
 from tests.support.amqp import EventTap
-from tests.support.infra import Infra
 from tests.support.pg_counter import PgCounter
 from tests.support.service import running
-from tests.tasks.helpers import Api, World, api_fixture, world_fixture
-
-__all__ = ["api_fixture", "world_fixture"]
+from tests.tasks.helpers import Api, World
 
 
 @pytest.fixture

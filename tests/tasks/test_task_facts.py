@@ -19,12 +19,11 @@ from taskwire.tasks.migrate import MIGRATIONS
 from taskwire.tasks.settings import TasksSettings
 from taskwire.tasks.store.facts import facts_query
 from taskwire.tasks.tables import metadata
-from tests.tasks.changing import Changes, changes_fixture
-from tests.tasks.helpers import Api, World, api_fixture, assert_problem, world_fixture
-from tests.tasks.seed import Seed
+from taskwire.testkit.seed import Seed
+from tests.support.problems import assert_problem
+from tests.tasks.changing import Changes
+from tests.tasks.helpers import Api, World
 from tests.tasks.test_list_plan import assert_index_walk, explain, fill
-
-__all__ = ["api_fixture", "changes_fixture", "world_fixture"]
 
 FACTS = "/internal/v1/task-facts"
 LOOKUP = f"{FACTS}/lookup"

@@ -12,33 +12,12 @@ import pytest
 
 from taskwire.common.events.projects import Role
 from taskwire.common.ids import new_id
-from tests.support.users import Users, assert_problem
-from tests.tasks.changing import (
-    ROUTES,
-    Changes,
-    assert_carries,
-    bus_fixture,
-    changes_fixture,
-    task_row,
-)
-from tests.tasks.helpers import (
-    Api,
-    Bus,
-    World,
-    api_fixture,
-    counts,
-    stub_projects_service,
-    world_fixture,
-)
-from tests.tasks.seed import Seed
-
-__all__ = [
-    "api_fixture",
-    "bus_fixture",
-    "changes_fixture",
-    "stub_projects_service",
-    "world_fixture",
-]
+from taskwire.testkit.seed import Seed
+from taskwire.testkit.users import Users
+from tests.support.bus import Bus
+from tests.support.problems import assert_problem
+from tests.tasks.changing import ROUTES, Changes, assert_carries, task_row
+from tests.tasks.helpers import Api, World, counts
 
 EDITS: list[tuple[str, Any]] = [
     ("title", "Renamed"),
@@ -46,6 +25,12 @@ EDITS: list[tuple[str, Any]] = [
     ("priority", "urgent"),
     ("due_date", "2026-12-24"),
 ]
+
+
+@pytest.fixture
+def projects_url(stub_projects_service: str) -> str:
+    """The read-through finds nothing the replica was not seeded with."""
+    return stub_projects_service
 
 
 @pytest.mark.parametrize(("field", "value"), EDITS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from taskwire.aggregator.domain import TaskFacts
@@ -25,25 +26,16 @@ class Board:
         self.tasks: dict[UUID, TaskState] = {}
 
     def create(self, project: UUID, category: Category = Category.TODO) -> Envelope:
-        now = datetime.now(UTC)
-        task = TaskState(
-            id=new_id(),
-            project_id=project,
-            workspace_id=self.workspace_id,
+        task = task_state(
+            project,
+            self.workspace_id,
+            "a task",
             number=len(self.tasks) + 1,
-            title="a task",
-            description="",
-            status_id=new_id(),
             category=category,
-            position="1",
-            priority=Priority.NONE,
             reporter_id=self.workspace_id,
-            version=1,
-            created_at=now,
-            updated_at=now,
         )
         self.tasks[task.id] = task
-        return self._event("task.created", task)
+        return event_of("task.created", task)
 
     def move(self, task_id: UUID, category: Category) -> Envelope:
         return self._change("task.moved", task_id, category=category)
@@ -85,14 +77,42 @@ class Board:
         task = self.tasks[task_id]
         task = task.model_copy(update={**changes, "version": task.version + 1})
         self.tasks[task_id] = task
-        return self._event(type_, task)
+        return event_of(type_, task)
 
-    def _event(self, type_: str, task: TaskState) -> Envelope:
-        return new_event(
-            type_,
-            producer="tasks",
-            subject=Subject(kind="task", id=task.id, version=task.version),
-            data=task,
-            workspace_id=task.workspace_id,
-            project_id=task.project_id,
-        )
+
+def task_state(project: UUID, workspace: UUID, title: str, **changes: Any) -> TaskState:
+    """A task in the first version the tasks service would give it; `changes` set any field."""
+    now = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "id": new_id(),
+        "project_id": project,
+        "workspace_id": workspace,
+        "number": 1,
+        "title": title,
+        "description": "",
+        "status_id": new_id(),
+        "category": Category.TODO,
+        "position": "1",
+        "priority": Priority.NONE,
+        "reporter_id": new_id(),
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return TaskState(**{**fields, **changes})
+
+
+def task_event(project: UUID, workspace: UUID, title: str = "t", **changes: Any) -> Envelope:
+    """`task.created` of a new task, as the tasks service publishes it."""
+    return event_of("task.created", task_state(project, workspace, title, **changes))
+
+
+def event_of(type_: str, task: TaskState) -> Envelope:
+    return new_event(
+        type_,
+        producer="tasks",
+        subject=Subject(kind="task", id=task.id, version=task.version),
+        data=task,
+        workspace_id=task.workspace_id,
+        project_id=task.project_id,
+    )

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from tests.support.running import read_until, supervisor
+from taskwire.testkit.running import read_until, supervisor
 
 SERVICES = ("projects", "tasks", "aggregator", "notifier")
 

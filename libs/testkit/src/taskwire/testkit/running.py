@@ -12,11 +12,12 @@ from pathlib import Path
 
 from aio_pika.abc import AbstractRobustConnection
 
-from tests.support.databases import database_url, drop_database
-from tests.support.infra import Infra
-from tests.support.ports import free_port
+from taskwire.testkit.databases import database_url, drop_database
+from taskwire.testkit.infra import Infra
+from taskwire.testkit.ports import free_port
 
-SUPERVISOR = Path(__file__).resolve().parents[2] / "scripts" / "supervise.py"
+# The repository this kit is installed from (editable: libs/testkit/src/taskwire/testkit/).
+SUPERVISOR = Path(__file__).resolve().parents[5] / "scripts" / "supervise.py"
 
 
 @contextlib.asynccontextmanager

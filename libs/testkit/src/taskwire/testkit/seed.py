@@ -14,7 +14,7 @@ import asyncpg
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.events.projects import Category, Role
 from taskwire.common.ids import new_id
-from tests.support.users import User
+from taskwire.testkit.users import User
 
 DEFAULT_BOARD = (
     ("Todo", Category.TODO),

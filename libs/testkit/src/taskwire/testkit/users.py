@@ -1,16 +1,13 @@
-"""Users with development tokens, and the problem+json assertion every API test uses."""
+"""Users with development tokens, for any caller of a service: a test, a benchmark."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
-
-import httpx
 
 from taskwire.common.auth import mint_token
 from taskwire.common.ids import new_id
-from taskwire.common.settings import CommonSettings
+from taskwire.common.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -26,7 +23,7 @@ class User:
 
 
 class Users:
-    def __init__(self, settings: CommonSettings) -> None:
+    def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
 
     def __call__(self, name: str = "ada") -> User:
@@ -34,12 +31,3 @@ class Users:
         email = f"{name}.{user_id.hex[-6:]}@example.test"
         token = mint_token(self.settings, user_id, email, name.title())
         return User(user_id, email, name.title(), token)
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["type"] == f"urn:taskwire:problem:{slug}", body
-    return body
