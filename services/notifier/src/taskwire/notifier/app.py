@@ -6,24 +6,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import AsyncIterator
 
-import orjson
 import redis.asyncio as redis
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Origin
+from websockets.asyncio.server import Server, serve
 
-from taskwire.common.auth import Caller, TokenVerifier, bearer_token
-from taskwire.common.errors import Unauthenticated
+from taskwire.common.auth import TokenVerifier
 from taskwire.common.runtime import ServiceRuntime, Subscription
 from taskwire.common.service_client import ServiceClient
 from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.access import Gatekeeper
+from taskwire.notifier.api.connection import Connections, allowed_origins
 from taskwire.notifier.api.http import Routes
 from taskwire.notifier.api.problems import ProblemConnection
-from taskwire.notifier.api.session import TOO_MANY, UNAUTHENTICATED, Services, Session
+from taskwire.notifier.api.session import Services
 from taskwire.notifier.fanout import Hub
 from taskwire.notifier.handlers import BINDINGS, Feed, RedisStep
 from taskwire.notifier.metrics import NotifierMetrics
@@ -34,8 +30,6 @@ from taskwire.notifier.use_cases.catchup import CatchUp
 from taskwire.notifier.use_cases.joining import Joining
 
 log = logging.getLogger(__name__)
-
-TRY_AGAIN_LATER = 1013
 
 
 class Notifier:
@@ -93,7 +87,10 @@ class Notifier:
         )
         self.broker = self.runtime.broker
         self.consumer = self.runtime.consumers[0]
-        self.sessions: set[Session] = set()
+        self.connections = Connections(
+            self.services, self.hub, self.registry, self.verifier, s.auth_timeout_seconds
+        )
+        self.sessions = self.connections.sessions
         self.metrics.follow(self.sessions, self.hub.rooms)
         self.server: Server | None = None
 
@@ -108,7 +105,7 @@ class Notifier:
         routes = Routes(runtime.readiness_checks, self.telemetry.metrics, origins is not None)
         try:
             async with serve(
-                self._session,
+                self.connections.serve,
                 s.host,
                 s.port,
                 process_request=routes,
@@ -143,64 +140,3 @@ class Notifier:
         await self.redis.ping()
         if not self.hub.listening.is_set():
             raise ConnectionError("not subscribed to the fan-out channel")
-
-    async def _session(self, connection: ServerConnection) -> None:
-        caller = await self._authenticate(connection)
-        if caller is None:
-            return
-        name = secrets.token_hex(8)
-        try:
-            admitted = await self.registry.connect(caller.user_id, name)
-        except (redis.RedisError, OSError) as exc:
-            log.warning("cannot count a connection (%r); asking the client to retry", exc)
-            await connection.close(TRY_AGAIN_LATER, "try again later")
-            return
-        if not admitted:
-            await connection.close(TOO_MANY, "too many connections for this user")
-            return
-        session = Session(connection, caller, self.services, name)
-        self.sessions.add(session)
-        self.hub.connected(session)
-        try:
-            await session.send({"op": "ready", "user_id": str(caller.user_id)})
-            async for message in connection:
-                await session.handle(message)
-        except ConnectionClosed:
-            pass
-        finally:
-            self.sessions.discard(session)
-            self.hub.disconnected(session)
-            await session.close()
-
-    async def _authenticate(self, connection: ServerConnection) -> Caller | None:
-        """From the Authorization header, else the first message; never from the URL."""
-        header = connection.request.headers.get("Authorization") if connection.request else None
-        try:
-            if header:
-                return await self.verifier.verify(bearer_token(header))
-            first = await asyncio.wait_for(connection.recv(), self.settings.auth_timeout_seconds)
-            message = orjson.loads(first)
-            if not isinstance(message, dict) or message.get("op") != "auth":
-                raise Unauthenticated('the first message must be {"op": "auth", "token": ...}')
-            token = message.get("token")
-            if not isinstance(token, str) or not token:
-                raise Unauthenticated("auth needs a token")
-            return await self.verifier.verify(token)
-        except (Unauthenticated, orjson.JSONDecodeError, TimeoutError) as exc:
-            reason = exc.args[0] if isinstance(exc, Unauthenticated) else "authenticate first"
-            await connection.close(UNAUTHENTICATED, str(reason)[:120])
-            return None
-        except ConnectionClosed:
-            return None
-
-
-def allowed_origins(settings: NotifierSettings) -> list[Origin | None] | None:
-    """The `Origin`s a handshake may carry (None: any). Only production holds browsers to its
-    list, an empty one refusing them all; a client that sends no Origin is not a browser, and
-    browsers are what the check protects (from pages of other sites opening the feed with their
-    users' credentials)."""
-    if settings.environment != "production":
-        return None
-    if not settings.allowed_origins:
-        log.warning("TASKWIRE_NOTIFIER_ALLOWED_ORIGINS is empty: every browser will be refused")
-    return [None, *map(Origin, settings.allowed_origins)]
