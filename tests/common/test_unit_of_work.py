@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from opentelemetry import trace
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -12,7 +11,7 @@ from taskwire.common.db import UnitOfWork, asyncpg_dsn, create_engine
 from taskwire.common.events import decode
 from taskwire.common.ids import new_id
 from taskwire.common.settings import DatabaseSettings
-from taskwire.common.telemetry import Telemetry, context_from, trace_headers
+from taskwire.common.telemetry import Telemetry
 from tests.support.outbox_db import OutboxDb, item_event
 
 
@@ -126,17 +125,6 @@ async def test_the_engine_names_its_sessions_and_bounds_statements(empty_databas
     assert dsn.startswith("postgresql://")
     connection = await asyncpg.connect(dsn)
     await connection.close()
-
-
-def test_trace_context_survives_the_trip_through_headers() -> None:
-    tracer = Telemetry.create("tests", None).tracer
-    with tracer.start_as_current_span("request") as span:
-        headers = trace_headers()
-    restored = trace.get_current_span(context_from(headers)).get_span_context()
-    assert restored.trace_id == span.get_span_context().trace_id
-    assert restored.span_id == span.get_span_context().span_id
-    orphan = trace_headers()  # no span: a fresh, valid root context
-    assert trace.get_current_span(context_from(orphan)).get_span_context().is_valid
 
 
 async def test_a_failing_hook_neither_undoes_nor_hides_the_commit(

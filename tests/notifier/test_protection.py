@@ -12,13 +12,11 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
 from taskwire.notifier.app import Notifier
-from taskwire.notifier.settings import NotifierSettings
 from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
@@ -132,23 +130,6 @@ async def test_outside_production_any_origin_connects(start: Start, users: Users
         client(notifier, users("ada"), origin=Origin("https://evil.example")),
     ):
         pass
-
-
-def test_allowed_origins_read_as_a_comma_separated_or_json_list(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    variable = "TASKWIRE_NOTIFIER_ALLOWED_ORIGINS"
-    for value in (
-        "https://a.example, http://B.example:8080",
-        '["https://a.example", "http://b.example:8080"]',
-    ):
-        monkeypatch.setenv(variable, value)
-        found = NotifierSettings(environment="development").allowed_origins
-        assert found == ["https://a.example", "http://b.example:8080"], value
-    for value in ("https://a.example/", "a.example", "https://a.example/app"):
-        monkeypatch.setenv(variable, value)
-        with pytest.raises(ValidationError, match="is not an origin"):
-            NotifierSettings(environment="development")
 
 
 async def test_presence_lists_who_is_in_a_room(

@@ -1,37 +1,38 @@
-"""The observability assets under deploy/ agree with Prometheus, Grafana, docker-compose.yml and
-the services: promtool accepts both Prometheus configurations and the alerting rules (whose unit
-tests pass), the dashboards are sound Grafana JSON written by deploy/grafana/generate.py, every
-query parses, and every metric a dashboard or a rule queries is one its service exports.
+"""The observability assets under deploy/ agree with Prometheus, Grafana and docker-compose.yml:
+promtool accepts both Prometheus configurations and the alerting rules (whose unit tests pass),
+the dashboards are sound Grafana JSON written by deploy/grafana/generate.py, and every query
+parses. (That every metric they query is exported is checked against the running services, in
+tests/e2e/test_queried_metrics.py.)
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]
 
 from deploy.grafana import generate
-from taskwire.common.settings import DatabaseSettings
-from taskwire.testkit.users import Users
-from tests.support.system import System
-from tests.test_deploy import ROOT, SETTINGS, default_port, load_documents, run_tool
+from tests.support.deploy_files import (
+    DASHBOARDS,
+    GRAFANA,
+    PROMETHEUS,
+    ROOT,
+    RULES,
+    Json,
+    family,
+    load,
+    load_documents,
+    metric_names,
+    panels,
+    queries,
+    rules,
+)
+from tests.unit.deploy.test_deploy import SETTINGS, default_port, run_tool
 
-PROMETHEUS = ROOT / "deploy" / "prometheus"
 CONFIGS = {"compose": PROMETHEUS / "prometheus.yml", "local": PROMETHEUS / "prometheus.local.yml"}
-RULES = PROMETHEUS / "rules.yml"
-GRAFANA = ROOT / "deploy" / "grafana"
-DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
-# Series Prometheus makes itself for each target; no service exports them.
-SYNTHESISED = re.compile(r"up$|scrape_")
-
-Json = dict[str, Any]
 
 
 def promtool(*args: str | Path) -> str:
@@ -44,32 +45,6 @@ def compose() -> Json:
 
 
 # -- what a query selects ------------------------------------------------------------------------
-
-_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`""")
-_MATCHERS = re.compile(r"\{[^}]*\}")
-_RANGE = re.compile(r"\[[^\]]*\]")
-_LABEL_LIST = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
-_NAME = re.compile(r"(?<![\w:.$])([a-zA-Z_:][\w:]*)(\s*\()?")
-_KEYWORDS = {
-    *("by", "without", "on", "ignoring", "group_left", "group_right"),
-    *("and", "or", "unless", "bool", "offset", "inf", "nan", "le"),
-}
-
-
-def metric_names(expr: str) -> set[str]:
-    """The metrics a PromQL expression selects: its names that are neither a function called
-    nor a keyword, once label matchers, ranges, label lists and strings are set aside."""
-    text = _STRING.sub('""', expr)
-    for pattern, blank in ((_MATCHERS, "{}"), (_RANGE, "[]"), (_LABEL_LIST, " ")):
-        text = pattern.sub(blank, text)
-    return {
-        name for name, call in _NAME.findall(text) if not call and name.lower() not in _KEYWORDS
-    }
-
-
-def family(name: str) -> str:
-    """A sample's metric family: its name without the suffix the exposition adds."""
-    return re.sub(r"_(?:bucket|sum|count|total)$", "", name)
 
 
 def test_metric_names_are_what_a_query_selects() -> None:
@@ -107,12 +82,6 @@ def test_promtool_accepts_the_rules_and_each_alert_fires_in_its_unit_test() -> N
     assert fired == {rule["alert"] for rule in rules() if "alert" in rule}
 
 
-def rules() -> Iterator[Json]:
-    (document,) = load_documents(RULES)
-    for group in document["groups"]:
-        yield from group["rules"]
-
-
 def seconds(duration: str) -> float:
     found = re.fullmatch(r"(\d+)(ms|s|m)", duration)
     assert found, f"not a duration this test reads: {duration}"
@@ -147,27 +116,6 @@ def prometheus_uid() -> str:
     uid = source["uid"]
     assert isinstance(uid, str)
     return uid
-
-
-def panels(dashboard: Json) -> Iterator[Json]:
-    """Its panels that query, those inside rows included."""
-    for panel in dashboard["panels"]:
-        if panel["type"] == "row":
-            yield from panel.get("panels", [])
-        else:
-            yield panel
-
-
-def queries(dashboard: Json) -> Iterator[str]:
-    for panel in panels(dashboard):
-        for target in panel["targets"]:
-            yield target["expr"]
-
-
-def load(path: Path) -> Json:
-    document = json.loads(path.read_text())
-    assert isinstance(document, dict), path
-    return document
 
 
 def test_the_dashboards_are_what_the_generator_writes() -> None:
@@ -230,45 +178,3 @@ def test_grafana_and_prometheus_in_compose_read_these_files_and_services_send_tr
     assert mounts["./deploy/grafana/dashboards"] == provider["options"]["path"]
     for source in provisioned("datasources")["datasources"]:
         assert urlsplit(source["url"]).hostname in services, source["name"]
-
-
-# -- the running services ------------------------------------------------------------------------
-
-
-async def exported_families(base_url: str) -> set[str]:
-    async with httpx.AsyncClient(base_url=base_url) as http:
-        response = await http.get("/metrics")
-    assert response.status_code == 200, f"{base_url}/metrics: {response.status_code}"
-    return {family(name) for name in re.findall(r"^# TYPE (\S+) ", response.text, re.M)}
-
-
-def queried() -> Iterator[tuple[str, set[str]]]:
-    """What each dashboard and the rules query, by the file's name."""
-    for path in DASHBOARDS:
-        yield path.name, set().union(*map(metric_names, queries(load(path))))
-    yield RULES.name, set().union(*(metric_names(rule["expr"]) for rule in rules()))
-
-
-async def test_every_metric_queried_is_exported_by_its_service(system: System) -> None:
-    ada = Users(DatabaseSettings())("ada")
-    _, project = await system.workspace_and_project(ada)
-    path = f"/projects/{project['id']}/tasks"
-    await system.ok(system.tasks, "POST", path, ada, {"title": "Watch it"})
-    notifier = urlsplit(system.notifier)._replace(scheme="http", path="").geturl()
-    bases = {
-        "projects": system.projects,
-        "tasks": system.tasks,
-        "aggregator": system.aggregator,
-        "notifier": notifier,
-    }
-    exported = {service: await exported_families(url) for service, url in bases.items()}
-    everywhere = set().union(*exported.values())
-    missing: list[str] = []
-    for name, metrics in queried():
-        # A service's dashboard, its own; the pipeline's and the rules, any service's.
-        service = name.removesuffix(".json")
-        families = exported.get(service, everywhere)
-        owner = service if service in exported else "any service"
-        absent = {m for m in metrics if not SYNTHESISED.match(m) and family(m) not in families}
-        missing += [f"{name}: {metric} is not exported by {owner}" for metric in sorted(absent)]
-    assert not missing, "\n".join(missing)

@@ -32,8 +32,8 @@ from taskwire.projects.cli import main as projects_cli
 from taskwire.projects.settings import ProjectsSettings
 from taskwire.tasks.cli import main as tasks_cli
 from taskwire.tasks.settings import TasksSettings
+from tests.support.deploy_files import ROOT, load_documents
 
-ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "k8s"
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
 SECRET = "taskwire-secrets"
@@ -103,11 +103,6 @@ def test_setting_names_are_the_variables_the_services_read() -> None:
 
 
 # -- reading the manifests -------------------------------------------------------------------
-
-
-def load_documents(path: Path) -> list[Manifest]:
-    with path.open() as stream:
-        return [doc for doc in yaml.safe_load_all(stream) if doc is not None]
 
 
 def kustomizations() -> list[Path]:

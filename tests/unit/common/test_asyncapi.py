@@ -6,7 +6,7 @@ from pathlib import Path
 
 from taskwire.common.events import asyncapi, projects, tasks
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
+PUBLISHED = Path(__file__).resolve().parents[3] / "docs" / "asyncapi.json"
 
 
 def test_published_catalogue_matches_the_models() -> None:

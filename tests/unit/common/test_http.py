@@ -1,4 +1,4 @@
-"""problem+json for every error, the body size limit, and the health endpoints."""
+"""problem+json for every error, and the body size limit."""
 
 from __future__ import annotations
 
@@ -7,82 +7,18 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import Receive, Scope, Send
 
-from taskwire.common.auth import CallerDep, TokenVerifier, mint_token
-from taskwire.common.broker import Broker
-from taskwire.common.errors import (
-    PROBLEM_JSON,
-    BodySizeLimit,
-    Conflict,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
-    Problem,
-    ServiceUnavailable,
-    TooManyRequests,
-    install_problem_handlers,
-)
-from taskwire.common.health import ReadinessCheck, broker_check, database_check
-from taskwire.common.health import router as health_router
+from taskwire.common.auth import mint_token
+from taskwire.common.errors import PROBLEM_JSON, BodySizeLimit
 from taskwire.common.settings import DatabaseSettings
-
-LIMIT = 2048
-PROBLEMS: dict[str, type[Problem]] = {
-    "forbidden": Forbidden,
-    "conflict": Conflict,
-    "precondition-failed": PreconditionFailed,
-    "not-found": NotFound,
-    "too-many-requests": TooManyRequests,
-    "unavailable": ServiceUnavailable,
-}
-
-
-class ThingCreate(BaseModel):
-    name: str
-    size: int
-
-
-def build_app(checks: dict[str, ReadinessCheck]) -> FastAPI:
-    """The shared HTTP pieces, installed the way ServiceRuntime.install does."""
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=LIMIT)
-    app.include_router(health_router)
-    app.state.token_verifier = TokenVerifier(DatabaseSettings())
-    app.state.readiness_checks = checks
-
-    @app.post("/things", status_code=201)
-    async def create_thing(thing: ThingCreate) -> ThingCreate:
-        return thing
-
-    @app.get("/problems/{slug}")
-    async def problem(slug: str) -> None:
-        raise PROBLEMS[slug]("it went wrong", hint="extension member")
-
-    @app.get("/me")
-    async def me(caller: CallerDep) -> dict[str, str]:
-        return {"user_id": str(caller.user_id)}
-
-    return app
+from tests.support.http_app import LIMIT, PROBLEMS, clients_of_apps
 
 
 @pytest.fixture
 async def client_for() -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
-    clients: list[httpx.AsyncClient] = []
-
-    def make(checks: dict[str, ReadinessCheck] | None = None) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=build_app(checks or {}))
-        client = httpx.AsyncClient(transport=transport, base_url="http://test")
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
+    async with clients_of_apps() as make:
+        yield make
 
 
 def problem_of(response: httpx.Response, status: int, slug: str) -> dict[str, object]:
@@ -161,35 +97,6 @@ async def test_a_body_over_the_limit_is_refused(
     )
     assert "content-length" not in chunked.request.headers
     problem_of(chunked, 413, "payload-too-large")
-
-
-async def test_livez_and_readyz(
-    client_for: Callable[..., httpx.AsyncClient],
-    empty_database: str,
-    make_broker: Callable[..., Broker],
-) -> None:
-    engine = create_async_engine(empty_database)
-    missing = create_async_engine(empty_database + "_missing")
-    broker = make_broker()
-    try:
-        await broker.wait_connected(timeout=10)
-        healthy = client_for({"database": database_check(engine), "broker": broker_check(broker)})
-        assert (await healthy.get("/livez")).json() == {"status": "ok"}
-        ready = await healthy.get("/readyz")
-        assert ready.status_code == 200
-        assert ready.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
-
-        failing = client_for({"database": database_check(missing), "broker": broker_check(broker)})
-        assert (await failing.get("/livez")).status_code == 200
-        response = await failing.get("/readyz")
-        assert response.status_code == 503
-        checks = response.json()["checks"]
-        assert checks["broker"] == "ok"
-        assert checks["database"].startswith("failing:")
-        assert "_missing" in checks["database"]
-    finally:
-        await engine.dispose()
-        await missing.dispose()
 
 
 async def test_the_limit_also_guards_an_app_without_problem_handlers() -> None:
