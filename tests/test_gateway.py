@@ -18,7 +18,7 @@ from taskwire.testkit.infra import Infra
 from taskwire.testkit.running import read_until, run_environment, supervisor
 from taskwire.testkit.users import User, Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import Client
+from tests.support.notifier import Client
 
 FIELDS = ("total", "todo", "in_progress", "in_review", "issue", "done", "archived")
 

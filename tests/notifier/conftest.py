@@ -15,8 +15,8 @@ from taskwire.notifier.app import Notifier
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.testkit.infra import Infra
 from taskwire.testkit.ports import free_port
-from tests.notifier.helpers import running_notifier
 from tests.support.amqp import EventSender
+from tests.support.notifier import running_notifier
 
 
 @pytest.fixture

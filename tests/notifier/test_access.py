@@ -17,8 +17,8 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import add_member, client, removal_event, url_of
 from tests.support.amqp import EventSender
+from tests.support.notifier import add_member, client, removal_event, url_of
 
 
 async def closed_with(notifier: Notifier, first: str | None, **options: object) -> int:

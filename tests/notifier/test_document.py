@@ -10,7 +10,7 @@ import httpx
 from taskwire.common.errors import PROBLEM_JSON
 from taskwire.notifier.api.document import document
 from taskwire.notifier.app import Notifier
-from tests.notifier.helpers import address_of, http_of
+from tests.support.notifier import address_of, http_of
 from tests.support.problems import assert_problem
 
 ROUTES = {"/livez", "/readyz", "/metrics", "/openapi.json", "/ws"}

@@ -8,7 +8,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from taskwire.testkit.users import Users
-from tests.notifier.helpers import Client
+from tests.support.notifier import Client
 from tests.support.system import System
 
 

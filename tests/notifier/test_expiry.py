@@ -15,7 +15,7 @@ from taskwire.notifier.settings import NotifierSettings
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import User, Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import client
+from tests.support.notifier import client
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 LEEWAY = 1

@@ -14,8 +14,8 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.infra import Infra
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
-from tests.notifier.helpers import client
 from tests.support.amqp import EventSender
+from tests.support.notifier import client
 
 
 def ids(frames: list[dict[str, Any]]) -> list[str]:

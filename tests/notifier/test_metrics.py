@@ -13,9 +13,9 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import client, http_of, small_window
 from tests.support.amqp import EventSender
 from tests.support.metrics import Scrape, scrape
+from tests.support.notifier import client, http_of, small_window
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 

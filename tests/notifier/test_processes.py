@@ -11,8 +11,8 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import client
 from tests.support.amqp import EventSender
+from tests.support.notifier import client
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 

@@ -21,8 +21,8 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import add_member, client, url_of
 from tests.support.amqp import EventSender
+from tests.support.notifier import add_member, client, url_of
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 

@@ -14,8 +14,8 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import client, small_window
 from tests.support.amqp import EventSender
+from tests.support.notifier import client, small_window
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]
 HISTORY = 1_000  # events of about 5 kB: 5 MB, more than the kernel buffers of a socket hold

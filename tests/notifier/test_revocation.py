@@ -16,8 +16,8 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import User, Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import Client, add_member, client, removal_event, workspace_event
 from tests.support.amqp import EventSender
+from tests.support.notifier import Client, add_member, client, removal_event, workspace_event
 from tests.support.tcp_proxy import TcpProxy, proxied_url
 
 Start = Callable[..., AbstractAsyncContextManager[Notifier]]

@@ -19,7 +19,7 @@ from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import client, running_notifier
+from tests.support.notifier import client, running_notifier
 
 
 async def publish_traced(

@@ -27,7 +27,7 @@ from taskwire.testkit.infra import Infra
 from taskwire.testkit.ports import free_port
 from taskwire.testkit.users import User
 from taskwire.testkit.waiting import eventually
-from tests.notifier.helpers import running_notifier, url_of
+from tests.support.notifier import running_notifier, url_of
 from tests.support.stack import Builder, builder, serve
 
 
