@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 
 from taskwire.testkit.infra import Infra
-from tests.fuzz.world import World, make_world
+from tests.e2e.fuzz.world import World, make_world
 from tests.support.amqp import connection_of_its_own
 from tests.support.system import System, running_system
 from tests.support.threaded import held_in_thread

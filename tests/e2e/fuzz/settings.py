@@ -13,7 +13,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from tests.fuzz.world import World
+from tests.e2e.fuzz.world import World
 
 SEED: Final = 20_240_601
 # Per operation, on top of the coverage phase's own cases; the whole run stays within minutes.

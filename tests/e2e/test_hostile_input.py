@@ -16,7 +16,6 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.common.db import asyncpg_dsn
-from taskwire.common.settings import DatabaseSettings
 from taskwire.testkit.gateway import bare_get, behind_gateway
 from taskwire.testkit.infra import Infra
 from taskwire.testkit.running import run_environment
@@ -43,11 +42,6 @@ async def gateway(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
         ) as http,
     ):
         yield http
-
-
-@pytest.fixture
-def users() -> Users:
-    return Users(DatabaseSettings(environment="development"))
 
 
 def raw_json(user: User, text: str) -> dict[str, Any]:

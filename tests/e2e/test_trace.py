@@ -18,7 +18,7 @@ from taskwire.common.telemetry import Telemetry
 from taskwire.testkit.infra import Infra
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
-from tests.notifier.test_end_to_end import until
+from tests.e2e.test_live_feed import until
 from tests.support.notifier import Client
 from tests.support.system import running_system
 

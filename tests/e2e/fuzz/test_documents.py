@@ -8,10 +8,10 @@ import pytest
 
 from taskwire.common.settings import DatabaseSettings
 from taskwire.testkit.users import Users
-from tests.fuzz.runner import fuzz
-from tests.fuzz.settings import load_notifier_schema, load_schema
-from tests.fuzz.upgrades import hanging_up_after_upgrades
-from tests.fuzz.world import World
+from tests.e2e.fuzz.runner import fuzz
+from tests.e2e.fuzz.settings import load_notifier_schema, load_schema
+from tests.e2e.fuzz.upgrades import hanging_up_after_upgrades
+from tests.e2e.fuzz.world import World
 from tests.support.system import System
 
 

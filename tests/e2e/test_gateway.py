@@ -13,7 +13,6 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import connect
 
-from taskwire.common.settings import DatabaseSettings
 from taskwire.testkit.infra import Infra
 from taskwire.testkit.running import read_until, run_environment, supervisor
 from taskwire.testkit.users import User, Users
@@ -38,11 +37,6 @@ async def gateway(
         yield f"http://127.0.0.1:{env['TASKWIRE_GATEWAY_PORT']}"
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
-
-
-@pytest.fixture
-def users() -> Users:
-    return Users(DatabaseSettings())  # the services' own (default) token settings
 
 
 async def call(
