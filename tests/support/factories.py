@@ -1,4 +1,5 @@
-"""Types of the factory fixtures in tests/common/conftest.py, shared by the tests that use them."""
+"""Types of the factory fixtures in tests/integration/common/conftest.py, shared by the tests
+that use them."""
 
 from collections.abc import Callable
 
