@@ -8,10 +8,11 @@ RUN := $(UV) run --frozen
 export TASKWIRE_ENVIRONMENT ?= development
 
 .DEFAULT_GOAL := help
-.PHONY: help setup services run demo test lint fmt migrate reconcile token clean
+.PHONY: help setup services run demo test test-unit test-integration test-e2e lint fmt migrate \
+	reconcile token clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: ## install uv if missing and sync .venv from uv.lock
 	@bash scripts/bootstrap.sh
@@ -25,8 +26,18 @@ run: ## run every service (migrated, with its relay and consumers): projects :80
 demo: ## with the system running (make run), a guided tour through the gateway and the live feed
 	$(RUN) python scripts/demo.py
 
-test: ## the whole suite: services, setup, lint, pytest (ARGS="..." go to pytest)
+test: ## the whole suite, every level: services, tools, setup, lint, pytest (ARGS="..." go to pytest)
 	@bash scripts/test.sh $(ARGS)
+
+test-unit: ## the unit level (tests/unit): no infrastructure, nothing started, seconds
+	$(RUN) pytest tests/unit -q $(ARGS)
+
+test-integration: services ## each service and mechanism against Postgres, RabbitMQ, Redis
+	$(RUN) pytest tests/integration -q $(ARGS)
+
+test-e2e: services ## the services together, as processes and behind the gateway (nginx)
+	@bash scripts/tools.sh
+	$(RUN) pytest tests/e2e -q $(ARGS)
 
 lint: ## ruff check, ruff format --check, mypy
 	@bash scripts/lint.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: local services, uv and the environment, the
-# static checks, then pytest. Arguments go to pytest (e.g. scripts/test.sh tests/common -x).
+# static checks, then pytest: every level (tests/unit, tests/integration, tests/e2e). Arguments
+# go to pytest (e.g. scripts/test.sh tests/integration/common -x, or -m unit).
 # Stops at the first failing step, with that step's exit code.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

@@ -1,10 +1,15 @@
-"""Fixtures on real infrastructure: each test has its own database, exchanges and key prefix."""
+"""The levels of the suite, and the fixtures on real infrastructure: each test has its own
+database, exchanges and key prefix.
+
+Nothing here reaches Postgres, RabbitMQ or Redis until a test asks for a fixture that needs them
+(`infra` and what depends on it), so the unit level runs where none of them is."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import hypothesis  # noqa: F401  (see below)
 import pytest
@@ -32,6 +37,29 @@ os.environ["TASKWIRE_ENVIRONMENT"] = "development"
 # Fixtures every service's tests share, told apart by the `service` and `settings` of each
 # folder's conftest.py.
 pytest_plugins = ["tests.support.service_fixtures"]
+
+
+# A test's level is the folder it is in, and its marker: `pytest tests/unit` and `pytest -m unit`
+# select the same tests.
+LEVELS = ("unit", "integration", "e2e")
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder not in LEVELS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: every test lives in tests/unit, tests/integration or tests/e2e"
+            )
+        # Checked here, before anything runs: a unit test that would reach Postgres, RabbitMQ or
+        # Redis fails the whole collection, wherever they happen to be running.
+        if folder == "unit" and "infra" in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(
+                f"{item.nodeid} needs the infrastructure (fixture `infra`): "
+                "it belongs in tests/integration"
+            )
+        item.add_marker(folder)
 
 
 @pytest.fixture(scope="session")
