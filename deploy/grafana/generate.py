@@ -5,8 +5,8 @@ pipeline, on the metrics the services export (libs/common/src/taskwire/common/me
     uv run --frozen python deploy/grafana/generate.py --check  # exit 1 if one is out of date
 
 Grafana reads the JSON files (provisioning/dashboards/taskwire.yml); they are changed here, so
-that a panel several dashboards show is written once. tests/test_observability_config.py fails
-when the files and this output differ.
+that a panel several dashboards show is written once. tests/unit/deploy/test_observability_config.py
+fails when the files and this output differ.
 """
 
 from __future__ import annotations

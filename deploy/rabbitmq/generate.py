@@ -7,7 +7,7 @@ as RabbitMQ definitions (`rabbitmqctl import_definitions`, or `load_definitions`
 Nothing here restates the topology: each service's queue name, bindings and delivery limit come
 from its settings' defaults and its code, and the exchanges, queues, arguments and bindings are
 whatever `Broker.declare_queue` declares, recorded by running it on a channel that only takes
-notes. tests/test_deploy.py fails when the file and this output differ.
+notes. tests/unit/deploy/test_deploy.py fails when the file and this output differ.
 """
 
 from __future__ import annotations
