@@ -22,7 +22,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from taskwire.common.auth import mint_token
-from taskwire.common.settings import DatabaseSettings, load_local_settings
+from taskwire.common.settings import ServiceSettings, load_local_settings
 
 STEPS = ("in_progress", "in_review", "done")
 
@@ -57,7 +57,7 @@ async def watch(feed: ClientConnection, started: float) -> None:
 
 async def demo(gateway: str) -> None:
     name = f"demo-{uuid4().hex[:6]}"
-    token = mint_token(load_local_settings(DatabaseSettings), uuid4(), f"{name}@example.com", "Demo")
+    token = mint_token(load_local_settings(ServiceSettings), uuid4(), f"{name}@example.com", "Demo")
     started = time.monotonic()
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=10) as http:
