@@ -23,7 +23,7 @@ import resource
 import statistics
 import time
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -189,10 +189,17 @@ class FeedClient(asyncio.Protocol):
             self.transport.close()
 
 
-async def open_client(host: str, port: int, path: str, recorder: Recorder) -> FeedClient:
-    """A connection past its opening handshake."""
+async def open_client(
+    host: str,
+    port: int,
+    path: str,
+    recorder: Recorder,
+    protocol: Callable[[], FeedClient] | None = None,
+) -> FeedClient:
+    """A connection past its opening handshake (made by `protocol`, by default a FeedClient)."""
     loop = asyncio.get_running_loop()
-    _, client = await loop.create_connection(lambda: FeedClient(recorder), host, port)
+    make = protocol or (lambda: FeedClient(recorder))
+    _, client = await loop.create_connection(make, host, port)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
