@@ -74,11 +74,14 @@ async def step(target: Target, rate: float, seconds: float, args: argparse.Names
         "seconds": seconds, "grace": args.grace, "watchers": args.watchers,
     }  # fmt: skip
     command = [sys.executable, "-m", "bench.pipeline_load", orjson.dumps(config).decode()]
-    load = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE, cwd=ROOT)
-    assert load.stdout is not None
+    # The figures are one line: every latency, thousands of them at the higher rates.
+    pipe, limit = asyncio.subprocess.PIPE, 1 << 26
+    load = await asyncio.create_subprocess_exec(*command, stdout=pipe, cwd=ROOT, limit=limit)
+    output = load.stdout
+    assert output is not None
 
     async def phase() -> dict[str, Any]:
-        if not (line := await load.stdout.readline()):  # type: ignore[union-attr]
+        if not (line := await output.readline()):
             raise SystemExit(f"the load generator stopped with {await load.wait()}")
         found: dict[str, Any] = orjson.loads(line)
         return found
