@@ -6,10 +6,11 @@ process (bench/pipeline_load.py) connects watchers to the feed (the project's ro
 workspace's) and writes at a fixed rate (two creates, then a move), open loop. Reported per
 rate: REST p50/p99, click-to-screen p50/p99 (the request's due time to each watcher's frame),
 frames missing, how late the load generator ran, what was queued (RabbitMQ queues and outboxes,
-as the last write was answered), CPU per write by process (bench/pipeline_cpu.py, idle cost
-subtracted); the sustainable rate; then the ratios to the baseline and their goals.
+as the last write was answered), CPU per write by process (bench/pipeline_cpu.py, from the
+first write until nothing is queued, idle cost subtracted); the sustainable rate; then the
+ratios to the baseline and their goals.
 
-    uv run python bench/pipeline.py [--rates 20,30,50,100,200,400] [--seconds 15]
+    uv run python bench/pipeline.py [--rates 20,30,50,100,200,400,800,1600] [--seconds 15]
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ async def step(target: Target, rate: float, seconds: float, args: argparse.Names
     await phase()  # the last write is answered
     queued = await target.queued()
     figures = await phase()
+    await settle(target)  # the backlog's work is this rate's cost too
     cpu = meter.stop(load.pid)
     if target.uses is not None:  # what this system does not use is not its cost
         cpu = {group: used for group, used in cpu.items() if group in target.uses}
@@ -112,7 +114,6 @@ async def climb(target: Target, args: argparse.Namespace) -> list[Step]:
     for rate in args.rates:
         steps.append(done := await step(target, rate, args.seconds, args))
         print(f"{target.name}: {done.line()}", flush=True)
-        await settle(target)
         if not done.sustained and rate >= AT:
             break
     return steps
@@ -216,7 +217,7 @@ async def bench(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rates", default="20,30,50,100,200,400")
+    parser.add_argument("--rates", default="20,30,50,100,200,400,800,1600")
     parser.add_argument("--seconds", type=float, default=15.0, help="of load per rate")
     parser.add_argument("--grace", type=float, default=5.0, help="to wait for a late frame")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds to measure idle cost")
