@@ -10,7 +10,7 @@ as the last write was answered), CPU per write by process (bench/pipeline_cpu.py
 first write until nothing is queued, idle cost subtracted); the sustainable rate; then the
 ratios to the baseline and their goals.
 
-    uv run python bench/pipeline.py [--rates 20,30,50,100,200,400,800,1600] [--seconds 15]
+    uv run python bench/pipeline.py [--rates 20,30,50,70,100,200,400,600,800,1600] [--seconds 15]
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ async def bench(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rates", default="20,30,50,100,200,400,800,1600")
+    parser.add_argument("--rates", default="20,30,50,70,100,200,400,600,800,1600")
     parser.add_argument("--seconds", type=float, default=15.0, help="of load per rate")
     parser.add_argument("--grace", type=float, default=5.0, help="to wait for a late frame")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds to measure idle cost")
