@@ -95,6 +95,8 @@ async def step(target: Target, rate: float, seconds: float, args: argparse.Names
     figures = await phase()
     await settle(target)  # the backlog's work is this rate's cost too
     cpu = meter.stop(load.pid)
+    # It has exited by now, gone from /proc: its own count, from the first write to the last frame.
+    cpu["load generator"] = figures["load_cpu_ms"] / 1000
     if target.uses is not None:  # what this system does not use is not its cost
         cpu = {group: used for group, used in cpu.items() if group in target.uses}
     await load.wait()
