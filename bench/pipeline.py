@@ -30,6 +30,7 @@ import aio_pika
 import asyncpg
 import httpx
 import orjson
+import redis.asyncio as redis
 from aio_pika.abc import AbstractRobustConnection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -157,6 +158,16 @@ async def taskwire(args: argparse.Namespace, infra: Infra, amqp: AbstractRobustC
         channel = await amqp.channel()
         for name in names:
             await channel.exchange_delete(name)
+        await forget(infra.redis_url, f"tw:run{unique}:*")
+
+
+async def forget(url: str, pattern: str) -> None:
+    """The run's keys in Redis (rooms, numbering, history): the run command's prefix, so ours."""
+    client = redis.Redis.from_url(url)
+    keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
+    for at in range(0, len(keys), 1000):
+        await client.delete(*keys[at : at + 1000])
+    await client.aclose()
 
 
 async def board(name: str, url: str, queued: Callable[[], Awaitable[dict[str, int]]]) -> Target:
