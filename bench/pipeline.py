@@ -11,6 +11,7 @@ first write until nothing is queued, idle cost subtracted); the sustainable rate
 ratios to the baseline and their goals.
 
     uv run python bench/pipeline.py [--rates 20,30,50,70,100,200,400,600,800,1600] [--seconds 15]
+                                    [--profile DIR [--profile-at 50]]
 """
 
 from __future__ import annotations
@@ -141,15 +142,21 @@ async def baseline(args: argparse.Namespace, infra: Infra) -> list[Step]:
 
 async def bench(args: argparse.Namespace) -> None:
     with provide_infra() as infra:
-        amqp = await aio_pika.connect_robust(infra.amqp_url)
-        try:
-            ours = await taskwire(args, infra, amqp)
-        finally:
-            await amqp.close()
-        theirs = await baseline(args, infra)
-    table("Taskwire, through its gateway", ours)
-    table("baseline (one FastAPI + asyncpg process, fire-and-forget broadcast)", theirs)
-    verdicts(ours, theirs)
+        ours = theirs = None
+        if "taskwire" in args.systems:
+            amqp = await aio_pika.connect_robust(infra.amqp_url)
+            try:
+                ours = await taskwire(args, infra, amqp)
+            finally:
+                await amqp.close()
+        if "baseline" in args.systems:
+            theirs = await baseline(args, infra)
+    if ours is not None:
+        table("Taskwire, through its gateway", ours)
+    if theirs is not None:
+        table("baseline (one FastAPI + asyncpg process, fire-and-forget broadcast)", theirs)
+    if ours is not None and theirs is not None:
+        verdicts(ours, theirs)
 
 
 def main() -> None:
@@ -159,6 +166,11 @@ def main() -> None:
     parser.add_argument("--grace", type=float, default=5.0, help="to wait for a late frame")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds to measure idle cost")
     parser.add_argument("--watchers", type=int, default=2)
+    parser.add_argument(
+        "--systems", default="taskwire,baseline", help="either alone skips the ratios"
+    )
+    parser.add_argument("--profile", type=Path, help="py-spy every service into this directory")
+    parser.add_argument("--profile-at", type=float, default=50.0, help="at this rate")
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
     asyncio.run(bench(args))

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from bench import pipeline_profile
 from bench.pipeline_cpu import Meter, idle_cost
 from bench.pipeline_report import AT, Step
 from taskwire.testkit.users import User
@@ -55,6 +56,8 @@ async def step(target: Target, rate: float, seconds: float, args: argparse.Names
     meter = Meter(args.idle_cost)
     await phase()  # the first write is due
     meter.start(load.pid)
+    profiling = args.profile and target.uses is None and rate == args.profile_at
+    spies = pipeline_profile.record(args.profile, rate, seconds) if profiling else []
     await phase()  # the last write is answered
     queued = await target.queued()
     figures = await phase()
@@ -65,6 +68,8 @@ async def step(target: Target, rate: float, seconds: float, args: argparse.Names
     if target.uses is not None:  # what this system does not use is not its cost
         cpu = {group: used for group, used in cpu.items() if group in target.uses}
     await load.wait()
+    if spies:
+        pipeline_profile.finish(spies, args.profile, rate)
     return Step(rate, figures, cpu, queued)
 
 
