@@ -133,3 +133,27 @@ async def test_a_message_that_is_no_envelope_is_dead_lettered(
     (letter,) = await dead_letters(amqp, settings.consumer_queue, 1)
     assert letter.body == body
     assert "not a valid event envelope" in str(letter.headers[REASON_HEADER])
+
+
+async def test_a_burst_within_the_linger_is_one_transaction_and_one_progress_event(
+    tasks: Publisher, runtime: ServiceRuntime, settings: AggregatorSettings, db: CountsDb,
+    tap: EventTap,
+) -> None:  # fmt: skip
+    consumer = runtime.consumers[0]
+    assert isinstance(consumer, BatchConsumer)
+    assert consumer.linger == settings.consumer_linger_ms / 1000 > 0.02
+    board = Board(projects=1)
+    events = board_events(board, 8, seed=5)
+    for event in events:  # one every 5 ms: alone, each would be a batch of its own
+        await tasks.publish(event)
+        await asyncio.sleep(0.005)
+    await eventually(lambda: consumer.handled >= len(events), what="every event")
+    assert consumer.batches <= len(events) // 2, consumer.batches
+    assert nonzero(await db.counts()) == expected_counts(board.facts())
+    progress = 0
+    while True:
+        try:
+            progress += (await tap.next(timeout=1.0)).type == "project.progress_changed"
+        except TimeoutError:
+            break
+    assert progress == consumer.batches  # one project, so one progress event per batch

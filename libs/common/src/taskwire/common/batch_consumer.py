@@ -60,6 +60,7 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
         tracer: Tracer | None = None,
         metrics: ServiceMetrics | None = None,
         span_per_message: bool = False,
+        linger: float = 0.0,
     ) -> None:
         super().__init__(
             broker,
@@ -71,6 +72,7 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
             metrics=metrics,
         )
         self.span_per_message = span_per_message
+        self.linger = linger
         self.parse = parse
         self.batch_handler = handler
         self.batches = 0
@@ -100,8 +102,11 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
     async def _work(self) -> None:
         while True:
             await self._arrived.wait()
-            # No lingering for a fuller batch: under load, messages pile up while the previous
-            # batch commits, and a lone event is applied at once.
+            # Under load, messages pile up while the previous batch commits; at a low rate each
+            # would be a batch of one, paying a transaction (and the events it writes) alone.
+            # A bounded linger lets the events of a burst share it; a full batch never waits.
+            if self.linger and len(self._waiting) < self.prefetch:
+                await asyncio.sleep(self.linger)
             batch, self._waiting = self._waiting[: self.prefetch], self._waiting[self.prefetch :]
             if not self._waiting:
                 self._arrived.clear()

@@ -138,6 +138,7 @@ class ServiceRuntime:
                 tracer=telemetry.tracer,
                 metrics=self.metrics,
                 span_per_message=telemetry.exporting,
+                linger=s.consumer_linger_ms / 1000,
             )
         return Consumer(
             self.broker,
