@@ -88,7 +88,8 @@ async def test_a_database_outage_is_waited_out_not_dead_lettered(
     url = make_url(outbox_db.url)
     postgres = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await postgres.start()
-    engine = create_async_engine(url.set(port=postgres.port), pool_pre_ping=True)
+    # As the services configure it: no ping before checkout (DatabaseSettings.db_pool_pre_ping).
+    engine = create_async_engine(url.set(port=postgres.port))
     try:
 
         def unit_of_work() -> EventUnitOfWork:

@@ -14,9 +14,6 @@ class TasksSettings(DatabaseSettings):
     service_name: str = "tasks"
     port: int = Field(8002, ge=1, le=65535)
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/taskwire_tasks"
-    # A create is one statement: a pre-ping would double its round trips. A connection the
-    # server dropped fails one request (503, retried by the client), and the pool discards it.
-    db_pool_pre_ping: bool = False
     db_pool_size: int = Field(20, ge=1, le=200)
     consumer_queue: str = Field("tasks", min_length=1, max_length=200)
     projects_url: str = Field(
