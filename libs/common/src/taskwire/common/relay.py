@@ -70,6 +70,9 @@ class OutboxRelay:
         self.published = 0
         self._unroutable_warned: dict[str, float] = {}
         self._t = config.table
+        # Whether a deferred event may be waiting for its retry: only then is the table asked
+        # when the next one is due. Unknown (so True) whenever leadership begins.
+        self._maybe_deferred = True
 
     async def run(self) -> None:
         """Contend for leadership and relay while leader; never returns until cancelled."""
@@ -118,6 +121,7 @@ class OutboxRelay:
 
     async def _lead(self, conn: asyncpg.Connection, backoff: _Backoff) -> None:
         loop = asyncio.get_running_loop()
+        self._maybe_deferred = True  # a previous leader may have deferred some
         next_cleanup = loop.time()
         while True:
             self.wakeup.clear()
@@ -139,11 +143,14 @@ class OutboxRelay:
 
     async def _idle_seconds(self, conn: asyncpg.Connection) -> float:
         """Until the poll, or sooner when a deferred event is due for its retry."""
+        if not self._maybe_deferred:  # a query per batch saved: none was deferred since
+            return self.config.poll_seconds
         due = await conn.fetchval(
             f"""SELECT EXTRACT(EPOCH FROM min(next_attempt_at) - now()) FROM {self._t}
                 WHERE published_at IS NULL AND next_attempt_at IS NOT NULL"""
         )
         if due is None:
+            self._maybe_deferred = False
             return self.config.poll_seconds
         return min(self.config.poll_seconds, max(float(due), 0.01))
 
@@ -214,6 +221,7 @@ class OutboxRelay:
     async def _defer(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
         # An unroutable event is kept and retried with a growing delay (0.5 s doubling to 60 s),
         # never marked published: the queue that should take it may not be declared yet.
+        self._maybe_deferred = True
         await conn.execute(
             f"""UPDATE {self._t} SET attempts = attempts + 1,
                     last_error = 'unroutable: no queue bound for ' || routing_key,
