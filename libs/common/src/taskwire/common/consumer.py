@@ -234,17 +234,30 @@ def _delivery_count(message: AbstractIncomingMessage) -> int:
 
 async def retrying(apply: Callable[[], Awaitable[None]], spec: QueueSpec) -> None:
     """Run `apply` until it succeeds or fails for a reason other than an unreachable database."""
+    # The first attempt outside the retry machinery: nearly every message succeeds at once, and
+    # building it would cost a message more than its own decoding does.
+    try:
+        await apply()
+        return
+    except Exception as exc:
+        if not _is_transient(exc):
+            raise
+        _unavailable(spec, exc)
+    await asyncio.sleep(FIRST_RETRY_SECONDS)
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_is_transient),
-        wait=wait_exponential(multiplier=0.1, max=5.0),
-        before_sleep=lambda s: log.warning(
-            "database unavailable while consuming %s: %s",
-            spec.name,
-            s.outcome.exception() if s.outcome else "?",
-        ),
+        wait=wait_exponential(multiplier=FIRST_RETRY_SECONDS * 2, max=5.0),
+        before_sleep=lambda s: _unavailable(spec, s.outcome.exception() if s.outcome else None),
     ):
         with attempt:
             await apply()
+
+
+FIRST_RETRY_SECONDS = 0.1
+
+
+def _unavailable(spec: QueueSpec, exc: BaseException | None) -> None:
+    log.warning("database unavailable while consuming %s: %s", spec.name, exc or "?")
 
 
 async def settle(settlement: Awaitable[None]) -> None:
