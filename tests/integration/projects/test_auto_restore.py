@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import UUID
 
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from taskwire.common.events import Subject, new_event
-from taskwire.common.events.projects import Category
-from taskwire.common.events.tasks import TASK_CREATED, TASK_RESTORED, TaskState
-from taskwire.common.ids import new_id
+from taskwire.common.events.tasks import TASK_CREATED, TASK_RESTORED
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.projects.settings import ProjectsSettings
 from taskwire.testkit.users import Users
-from tests.integration.projects.helpers import Api
+from tests.integration.projects.helpers import Api, task_event
 from tests.support.amqp import Publisher
 from tests.support.bus import Bus
 
@@ -30,36 +25,6 @@ async def tasks(
     return publisher
 
 
-def _task_event(type_: str, project: dict[str, Any], actor: UUID, occurred: datetime) -> Any:
-    now = datetime.now(UTC)
-    state = TaskState(
-        id=new_id(),
-        project_id=UUID(project["id"]),
-        workspace_id=UUID(project["workspace_id"]),
-        number=1,
-        title="Revive",
-        description="",
-        status_id=UUID(project["statuses"][0]["id"]),
-        category=Category.TODO,
-        position="1",
-        priority="none",
-        reporter_id=actor,
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    event = new_event(
-        type_,
-        producer="tasks",
-        subject=Subject(kind="task", id=state.id, version=1),
-        data=state,
-        workspace_id=state.workspace_id,
-        project_id=state.project_id,
-        actor_id=actor,
-    )
-    return event.model_copy(update={"occurred_at": occurred})
-
-
 @pytest.mark.parametrize("type_", [TASK_CREATED, TASK_RESTORED])
 async def test_a_task_in_an_archived_project_restores_it(
     type_: str, api: Api, users: Users, bus: Bus, tasks: Publisher
@@ -70,7 +35,7 @@ async def test_a_task_in_an_archived_project_restores_it(
     assert archived.status_code == 200, archived.text
     await bus.drain()
 
-    await tasks.publish(_task_event(type_, project, ada.id, datetime.now(UTC)))
+    await tasks.publish(task_event(type_, project, ada.id, datetime.now(UTC)))
     await tasks.handled()
 
     assert (await bus.next()).type == type_  # the tap sees the task event itself first
@@ -95,8 +60,8 @@ async def test_an_archive_after_the_task_change_stands(
     assert archived.status_code == 200, archived.text
     await bus.drain()
 
-    await tasks.publish(_task_event(TASK_CREATED, project, ada.id, before_archive))
-    await tasks.publish(_task_event(TASK_RESTORED, project, ada.id, before_archive))
+    await tasks.publish(task_event(TASK_CREATED, project, ada.id, before_archive))
+    await tasks.publish(task_event(TASK_RESTORED, project, ada.id, before_archive))
     await tasks.handled()
 
     await bus.take(2)  # the two task events themselves, and nothing after them
@@ -112,7 +77,7 @@ async def test_a_task_in_an_active_project_changes_nothing(
     project = await api.project(ada, await api.workspace(ada))
     await bus.drain()
 
-    await tasks.publish(_task_event(TASK_CREATED, project, ada.id, datetime.now(UTC)))
+    await tasks.publish(task_event(TASK_CREATED, project, ada.id, datetime.now(UTC)))
     await tasks.handled()
 
     await bus.take(1)

@@ -10,13 +10,12 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 from pydantic import BaseModel
 
-from taskwire.common.events import Subject, new_event
 from taskwire.common.events.aggregator import DerivedStatusChange, Progress
 from taskwire.common.events.projects import Category, Counts
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.projects.settings import ProjectsSettings
 from taskwire.testkit.users import User, Users
-from tests.integration.projects.helpers import Api
+from tests.integration.projects.helpers import Api, aggregator_event
 from tests.support.amqp import Publisher
 from tests.support.bus import Bus
 from tests.support.sql import fetch
@@ -28,15 +27,7 @@ class Aggregator(Publisher):
     async def send(
         self, project: dict[str, Any], type_: str, version: int, data: BaseModel
     ) -> None:
-        envelope = new_event(
-            type_,
-            producer="aggregator",
-            subject=Subject(kind="project", id=UUID(project["id"]), version=version),
-            data=data,
-            workspace_id=UUID(project["workspace_id"]),
-            project_id=UUID(project["id"]),
-        )
-        await self.publish(envelope)
+        await self.publish(aggregator_event(project, type_, version, data))
 
 
 @pytest.fixture
