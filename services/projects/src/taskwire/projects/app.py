@@ -1,11 +1,12 @@
-"""Builds the projects service: its routes, and the runtime (relay, consumer) in its lifespan."""
+"""Builds the projects service: its routes, and the runtime (relay, batch consumer) in its
+lifespan."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from taskwire.common import openapi
-from taskwire.common.runtime import ServiceRuntime, Subscription
+from taskwire.common.runtime import BatchSubscription, ServiceRuntime
 from taskwire.common.settings import load_settings
 from taskwire.common.telemetry import Telemetry
 from taskwire.projects import handlers, tables
@@ -22,10 +23,8 @@ def create_app(
         outbox_table=tables.outbox,
         telemetry=telemetry,
         subscriptions=[
-            Subscription(
-                queue=settings.consumer_queue,
-                bindings=handlers.BINDINGS,
-                handler=handlers.handle,
+            BatchSubscription(
+                settings.consumer_queue, handlers.BINDINGS, handlers.parse, handlers.apply
             )
         ],
     )

@@ -1,15 +1,25 @@
-"""The projects service's rules, free of I/O: roles, owners, keys, slugs and the status board."""
+"""The projects service's rules, free of I/O: roles, owners, keys, slugs, the status board, and
+what a batch of consumed events changes."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, Protocol, Self, TypeVar
 from uuid import UUID
 
 from taskwire.common.events.changes import Changes, State, changed
-from taskwire.common.events.projects import Category, Role, StatusDeletedState, StatusState
+from taskwire.common.events.projects import (
+    Category,
+    Counts,
+    ProjectState,
+    Role,
+    StatusDeletedState,
+    StatusState,
+)
 from taskwire.common.problems import Conflict, Forbidden, Unprocessable
 
 KEY_PATTERN: Final = r"^[A-Z][A-Z0-9]{1,9}$"
@@ -167,3 +177,55 @@ def remove_status(
 def _changes(before: Sequence[StatusState], after: Sequence[StatusState]) -> list[StatusState]:
     old = {s.id: s for s in before}
     return [s for s in after if old.get(s.id) != s]
+
+
+@dataclass(frozen=True, slots=True)
+class Progressed:
+    """The aggregator's word on a project at `counts_version`: its derived status, and its counts
+    (None for a project.derived_status_changed, which carries none)."""
+
+    project_id: UUID
+    counts_version: int
+    derived_status: Category
+    counts: Counts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTouched:
+    """A task created or restored in a project: when, and by whom."""
+
+    project_id: UUID
+    occurred_at: datetime
+    actor_id: UUID | None
+
+
+@dataclass(slots=True)
+class NewestProgress:
+    """Per project, the newest counts and the newest derived status of a batch, each with its
+    version. Each has its own version, so a derived_status_changed never hides the counts of a
+    progress_changed of the same version."""
+
+    counts: dict[UUID, tuple[int, Counts]] = field(default_factory=dict)
+    derived: dict[UUID, tuple[int, Category]] = field(default_factory=dict)
+
+
+def newest_progress(events: Iterable[Progressed]) -> NewestProgress:
+    """What a batch of progress can change: storing is version-guarded, so only the newest of
+    each project can; of two of the same version the first stays, as one by one it would."""
+    newest = NewestProgress()
+    for event in events:
+        version, project = event.counts_version, event.project_id
+        if event.counts is not None and version > newest.counts.get(project, (0, None))[0]:
+            newest.counts[project] = (version, event.counts)
+        if version > newest.derived.get(project, (0, None))[0]:
+            newest.derived[project] = (version, event.derived_status)
+    return newest
+
+
+def revived_by(project: ProjectState, touches: Iterable[TaskTouched]) -> TaskTouched | None:
+    """The first task change (in arrival order) that restores an archived project: only one
+    after the archive does, so a late or redelivered task event never undoes a later archive."""
+    archived_at = project.archived_at
+    if archived_at is None:
+        return None
+    return next((t for t in touches if t.occurred_at > archived_at), None)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ARRAY, DateTime, Uuid, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -53,17 +54,6 @@ async def project_for(
     return None if row is None else (ProjectState.model_validate(plain(row)), Role(row["role"]))
 
 
-async def locked_project(conn: AsyncConnection, project_id: UUID) -> ProjectState | None:
-    """A live project, locked against its other writers (for changes no caller asked for)."""
-    stmt = (
-        select(projects)
-        .where(projects.c.id == project_id, projects.c.deleted.is_(False))
-        .with_for_update(key_share=True)
-    )
-    row = (await conn.execute(stmt)).mappings().first()
-    return None if row is None else ProjectState.model_validate(plain(row))
-
-
 async def projects_page(
     conn: AsyncConnection,
     workspace_id: UUID,
@@ -95,24 +85,83 @@ async def save_project(conn: AsyncConnection, project: ProjectState) -> None:
         await conn.execute(update(projects).where(projects.c.id == project.id).values(values))
 
 
-async def apply_counts(
-    conn: AsyncConnection, project_id: UUID, counts: Counts, version: int
-) -> bool:
-    """Store the aggregator's counts unless these are not newer than the stored ones."""
-    result = await conn.execute(
-        update(projects)
-        .where(projects.c.id == project_id, projects.c.counts_version < version)
-        .values(counts=counts.model_dump(), counts_version=version)
+# Only a newer version is stored; the rows it changes are locked first, in key order, so two
+# consumers' batches touching the same projects cannot deadlock.
+_APPLY_PROGRESS: Final = text(
+    """
+    WITH u AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS uuid[]), CAST(:counts AS text[]), CAST(:counts_versions AS bigint[]),
+            CAST(:derived AS text[]), CAST(:derived_versions AS bigint[])
+        ) AS u(id, counts, counts_version, derived_status, derived_status_version)
+    ), newer AS (
+        SELECT p.id FROM projects AS p JOIN u ON u.id = p.id
+        WHERE u.counts_version > p.counts_version
+           OR u.derived_status_version > p.derived_status_version
+        ORDER BY p.id
+        FOR NO KEY UPDATE OF p
     )
-    return result.rowcount > 0
+    UPDATE projects AS p SET
+        counts = CASE WHEN u.counts_version > p.counts_version
+                      THEN CAST(u.counts AS jsonb) ELSE p.counts END,
+        counts_version = greatest(p.counts_version, u.counts_version),
+        derived_status = CASE WHEN u.derived_status_version > p.derived_status_version
+                              THEN u.derived_status ELSE p.derived_status END,
+        derived_status_version = greatest(p.derived_status_version, u.derived_status_version)
+    FROM u JOIN newer USING (id)
+    WHERE p.id = u.id
+    """
+)
 
 
-async def apply_derived_status(
-    conn: AsyncConnection, project_id: UUID, derived: Category, version: int
-) -> bool:
+async def apply_progress(
+    conn: AsyncConnection,
+    counts: Mapping[UUID, tuple[int, Counts]],
+    derived: Mapping[UUID, tuple[int, Category]],
+) -> int:
+    """Store the aggregator's counts and derived statuses (each with its version) of many
+    projects in ONE statement, each only where newer than the stored one; how many rows moved."""
+    ids = sorted(counts.keys() | derived.keys())
+    if not ids:
+        return 0
+    no_counts: tuple[None, None] = (None, None)
     result = await conn.execute(
-        update(projects)
-        .where(projects.c.id == project_id, projects.c.derived_status_version < version)
-        .values(derived_status=derived, derived_status_version=version)
+        _APPLY_PROGRESS,
+        {
+            "ids": ids,
+            "counts": [_json(counts.get(p, no_counts)[1]) for p in ids],
+            "counts_versions": [counts.get(p, no_counts)[0] for p in ids],
+            "derived": [derived.get(p, no_counts)[1] for p in ids],
+            "derived_versions": [derived.get(p, no_counts)[0] for p in ids],
+        },
     )
-    return result.rowcount > 0
+    return result.rowcount
+
+
+def _json(counts: Counts | None) -> str | None:
+    return None if counts is None else counts.model_dump_json()
+
+
+async def lock_archived_before(
+    conn: AsyncConnection, touched_at: Mapping[UUID, datetime]
+) -> list[ProjectState]:
+    """Live projects archived before the time given for each: ONE statement, which locks only
+    those (usually none), in key order."""
+    ids = sorted(touched_at)
+    touched = (
+        func.unnest(
+            bindparam("ids", ids, type_=ARRAY(Uuid())),
+            bindparam("times", [touched_at[p] for p in ids], type_=ARRAY(DateTime(timezone=True))),
+        )
+        .table_valued("id", "touched_at")
+        .render_derived(name="touched")
+    )
+    stmt = (
+        select(projects)
+        .join(touched, touched.c.id == projects.c.id)
+        .where(projects.c.deleted.is_(False), projects.c.archived_at < touched.c.touched_at)
+        .order_by(projects.c.id)
+        .with_for_update(of=projects, key_share=True)
+    )
+    rows = (await conn.execute(stmt)).mappings().all()
+    return [ProjectState.model_validate(plain(row)) for row in rows]
