@@ -6,41 +6,118 @@ Python then computes the next state and its event. RT2 (`write_change`) writes b
 statement, on condition that the task is still at the version RT1 read and that what RT1 checked
 still holds (the caller a writer, the assignee a member, the target status alive). Nothing is
 locked between the two: a concurrent change makes RT2 match no row, and the caller decides.
+
+Like a create's, both are written once, at import, and run on the pooled asyncpg connection
+itself: building a SQLAlchemy statement per request (its aliases, subqueries and cache key) cost
+a move several times what its two round trips did. What varies from one change to another is a
+null parameter, never the statement: a guard or a column read that does not apply is off.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Final
 from uuid import UUID
 
-from sqlalchemy import (
-    ColumnElement,
-    Exists,
-    Numeric,
-    Uuid,
-    exists,
-    func,
-    literal,
-    select,
-    update,
-)
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import LargeBinary, bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common.events import Envelope
 from taskwire.common.events.projects import Category, Role
 from taskwire.common.events.tasks import TaskState
-from taskwire.common.outbox import EventStatements
-from taskwire.tasks.domain import WRITERS, ceiling
-from taskwire.tasks.store import Person, person, task_state, viewed
-from taskwire.tasks.store.placement import column_rank, gap
-from taskwire.tasks.tables import members, projects, statuses, tasks
+from taskwire.common.outbox import EventStatements, Positional
+from taskwire.tasks.domain import ceiling
+from taskwire.tasks.store import (
+    COLUMNS,
+    LIVE_WRITER,
+    PROFILE_COLUMNS,
+    PROFILE_ROLES,
+    Person,
+    fetchrow,
+    person,
+    placement,
+    task_state,
+)
+
+_PROFILES: Final = [f"{r}.{name} AS {r}_{name}" for r in PROFILE_ROLES for name in PROFILE_COLUMNS]
+
+# RT1: the live task of a live project, as `store.viewed` shows it (each profile null when the
+# replica has no member row), with the caller's live role. `{column}` and `{target}` are the
+# target column's reads, for a move only.
+_READ: Final = f"""
+SELECT {", ".join(f"t.{name}" for name in COLUMNS)}, p.key AS project_key,
+       {", ".join(_PROFILES)}, me.role AS caller_role{{column}}
+FROM tasks t
+JOIN projects p ON p.id = t.project_id
+LEFT JOIN members assignee
+       ON assignee.workspace_id = t.workspace_id AND assignee.user_id = t.assignee_id
+LEFT JOIN members reporter
+       ON reporter.workspace_id = t.workspace_id AND reporter.user_id = t.reporter_id
+LEFT JOIN members me
+       ON me.workspace_id = t.workspace_id AND me.user_id = :caller
+      AND me.removed IS false{{target}}
+WHERE t.id = :task_id AND t.deleted IS false AND p.deleted IS false"""
+
+# A move's target column, correlated to the task row: `:status_id` (null: the task's own), its
+# category if it is a live status of the task's project, the gap `:after`/`:before` name in it
+# (each null when not asked), and its end: past its ranks and the project's mark.
+_COLUMN: Final = f""",
+       (SELECT s.category FROM statuses s
+        WHERE s.id = target.status_id AND s.project_id = t.project_id AND s.deleted IS false)
+           AS target_category,
+       {placement.gap("t.project_id", "target.status_id")},
+       GREATEST(p.last_position,
+                (SELECT max(peer.position) FROM tasks peer
+                 WHERE {placement.column("t.project_id", "target.status_id")})) AS column_end,
+       p.last_position"""
+_TARGET: Final = f"""
+CROSS JOIN LATERAL (SELECT COALESCE(CAST(:status_id AS uuid), t.status_id) AS status_id) target
+CROSS JOIN {placement.near("t.project_id", "target.status_id")}"""
+
+_READ_TASK: Final = Positional.compile(text(_READ.format(column="", target="")))
+_READ_MOVE: Final = Positional.compile(text(_READ.format(column=_COLUMN, target=_TARGET)))
 
 # Every field a change may touch: RT2 writes the whole next state, which the version guards.
-_WRITTEN = frozenset(
-    {"title", "description", "status_id", "category", "position", "priority", "assignee_id"}
-    | {"due_date", "archived_at", "deleted", "version", "updated_at"}
+_WRITTEN: Final = ("title", "description", "status_id", "category", "position", "priority")
+_WRITTEN_TOO: Final = ("assignee_id", "due_date", "archived_at", "deleted", "version", "updated_at")
+
+# RT2. Its guards beside the version: the caller a live writer; `:assignee` (when one is newly
+# set; null otherwise) a live member; `:status` (a move's target; null otherwise) alive in the
+# task's project, share-locked so that a status deletion either waits for this move or makes it
+# fail, never leaves the task behind in a deleted column. `:mark` (null: none) raises the
+# project's end-of-column mark to it, for a move past the end. The event's row is written exactly
+# when the task's is, and the statement returns a row exactly then.
+_WRITE: Final = Positional.compile(
+    text(f"""
+WITH alive AS (
+    SELECT id FROM statuses
+    WHERE id = :status AND project_id = :project_id AND deleted IS false
+    FOR SHARE
+),
+updated AS (
+    UPDATE tasks
+    SET {", ".join(f"{name} = :{name}" for name in _WRITTEN + _WRITTEN_TOO)}
+    WHERE id = :id AND version = :read_version AND deleted IS false
+      AND EXISTS ({LIVE_WRITER})
+      AND (CAST(:assignee AS uuid) IS NULL OR EXISTS (
+              SELECT 1 FROM members assignee
+              WHERE assignee.workspace_id = :workspace_id AND assignee.user_id = :assignee
+                AND assignee.removed IS false))
+      AND (CAST(:status AS uuid) IS NULL OR EXISTS (SELECT 1 FROM alive))
+    RETURNING id
+),
+mark AS (
+    UPDATE projects SET last_position = GREATEST(last_position, CAST(:mark AS bigint))
+    WHERE id = :project_id AND CAST(:mark AS bigint) IS NOT NULL
+      AND EXISTS (SELECT 1 FROM updated)
+)
+INSERT INTO outbox (id, routing_key, payload, headers)
+SELECT CAST(:event_id AS uuid), :event_routing_key, :event_payload, :event_headers FROM updated
+RETURNING seq""").bindparams(
+        bindparam("event_payload", type_=LargeBinary), bindparam("event_headers", type_=JSONB)
+    )
 )
 
 
@@ -82,63 +159,32 @@ class Snapshot:
 
 
 async def read_task(
-    conn: AsyncConnection, task_id: UUID, caller: UUID, target: Target | None = None
+    engine: AsyncEngine, task_id: UUID, caller: UUID, target: Target | None = None
 ) -> Snapshot | None:
     """RT1: the live task (None if unknown or deleted) and what a change of it must know."""
-    me = members.alias("me")
-    stmt = (
-        viewed()
-        .add_columns(
-            me.c.role.label("caller_role"), *(_column(target) if target is not None else ())
-        )
-        .outerjoin(
-            me,
-            (me.c.workspace_id == tasks.c.workspace_id)
-            & (me.c.user_id == caller)
-            & me.c.removed.is_(False),
-        )
-        .where(tasks.c.id == task_id, tasks.c.deleted.is_(False), projects.c.deleted.is_(False))
-    )
-    row = (await conn.execute(stmt)).first()
+    values: dict[str, UUID | None] = {"task_id": task_id, "caller": caller}
+    statement = _READ_TASK
+    if target is not None:
+        statement = _READ_MOVE
+        values.update(status_id=target.status_id, after=target.after, before=target.before)
+    row = await fetchrow(engine, statement, values)
     if row is None:
         return None
     column = None
     if target is not None:
-        category = None if row.target_category is None else Category(row.target_category)
+        category = None if row["target_category"] is None else Category(row["target_category"])
         column = Column(
             category,
-            *(row.after, row.before, row.below_after, row.above_before),
-            *(row.column_end, row.last_position),
+            *(row["after"], row["before"], row["below_after"], row["above_before"]),
+            *(row["column_end"], row["last_position"]),
         )
     return Snapshot(
         task_state(row),
-        row.project_key,
-        None if row.caller_role is None else Role(row.caller_role),
+        row["project_key"],
+        None if row["caller_role"] is None else Role(row["caller_role"]),
         person(row, "reporter"),
         person(row, "assignee"),
         column,
-    )
-
-
-def _column(target: Target) -> tuple[ColumnElement[Any], ...]:
-    """The target column, correlated to the task row: its status, the gap, its end."""
-    status = tasks.c.status_id if target.status_id is None else literal(target.status_id, Uuid)
-    return (
-        select(statuses.c.category)
-        .where(
-            statuses.c.id == status,
-            statuses.c.project_id == tasks.c.project_id,
-            statuses.c.deleted.is_(False),
-        )
-        .scalar_subquery()
-        .label("target_category"),
-        *gap(tasks.c.project_id, status, target.after, target.before),
-        func.greatest(
-            projects.c.last_position,
-            column_rank(tasks.c.project_id, status, func.max),
-            type_=Numeric,
-        ).label("column_end"),
-        projects.c.last_position,
     )
 
 
@@ -153,59 +199,19 @@ async def write_change(
     status: UUID | None = None,
     mark: int | None = None,
 ) -> bool:
-    """RT2: save `task` and its event if it is still at `read_version` and the guards hold.
-
-    Guards: the caller a live writer; `assignee` (when one is newly set) a live member; `status`
-    (for a move) alive in the task's project, share-locked so that a status deletion either
-    waits for this move or makes it fail, never leaves the task behind in a deleted column.
-    `mark` raises the project's end-of-column mark to it, for a move past the end.
-    False when nothing was written.
-    """
-    guards = [_live_member(task.workspace_id, caller, *sorted(WRITERS))]
-    if assignee is not None:
-        guards.append(_live_member(task.workspace_id, assignee))
-    ctes = []
-    if status is not None:
-        alive = (
-            select(statuses.c.id)
-            .where(
-                statuses.c.id == status,
-                statuses.c.project_id == task.project_id,
-                statuses.c.deleted.is_(False),
-            )
-            .with_for_update(read=True)
-            .cte("alive")
-        )
-        guards.append(exists(select(alive.c.id)))
-    values = task.model_dump(include=set(_WRITTEN))
-    values["position"] = Decimal(task.position)
-    updated = (
-        update(tasks)
-        .where(
-            tasks.c.id == task.id,
-            tasks.c.version == read_version,
-            tasks.c.deleted.is_(False),
-            *guards,
-        )
-        .values(values)
-        .returning(tasks.c.id)
-        .cte("updated")
-    )
-    if mark is not None:
-        ctes.append(
-            update(projects)
-            .where(projects.c.id == task.project_id, exists(select(updated.c.id)))
-            .values(last_position=func.greatest(projects.c.last_position, mark))
-            .cte("mark")
-        )
-    stmt = statements.outbox.insert_if(updated).add_cte(updated, *ctes)
-    return await statements.execute(stmt, event)
-
-
-def _live_member(workspace_id: UUID, user_id: UUID, *roles: str) -> Exists:
-    member = exists().where(
-        members.c.workspace_id == workspace_id,
-        members.c.user_id == user_id,
-        members.c.removed.is_(False),
-    )
-    return member.where(members.c.role.in_(roles)) if roles else member
+    """RT2: save `task` and its event if it is still at `read_version` and the guards hold:
+    the caller a live writer, `assignee` (when one is newly set) a live member, `status` (for a
+    move) alive in the task's project. `mark` raises the project's end-of-column mark to it, for
+    a move past the end. False when nothing was written."""
+    values = {
+        **task.model_dump(include={"id", "project_id", "workspace_id", *_WRITTEN, *_WRITTEN_TOO}),
+        "category": task.category.value,
+        "priority": task.priority.value,
+        "position": Decimal(task.position),
+        "read_version": read_version,
+        "caller": caller,
+        "assignee": assignee,
+        "status": status,
+        "mark": mark,
+    }
+    return await statements.fetchrow(_WRITE, values, event) is not None

@@ -24,20 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from taskwire.common.events import Envelope
 from taskwire.common.events.tasks import TaskState
 from taskwire.common.outbox import EventStatements, Positional
-from taskwire.tasks.domain import WRITERS, format_rank
+from taskwire.tasks.domain import format_rank
 from taskwire.tasks.idempotency import KEY_CONSTRAINT, Claim, KeyTaken
+from taskwire.tasks.store import LIVE_WRITER
 from taskwire.tasks.tables import tasks
-
-# The guard's writer roles, from the domain's rung of the role ladder, written into the SQL as
-# constants (the enum's own values): bound as an array parameter, they cost the hot path about a
-# tenth of its throughput (bench/task_create.py, 0.71 -> 0.63).
-_WRITERS: Final = ", ".join(f"'{role.value}'" for role in sorted(WRITERS))
 
 _ALLOCATE: Final = f"""
 guard AS (
-    SELECT 1 FROM members caller
-    WHERE caller.workspace_id = :workspace_id AND caller.user_id = :caller
-      AND caller.removed IS false AND caller.role IN ({_WRITERS})
+    {LIVE_WRITER}
       AND (SELECT count(*) FROM (
               SELECT 1 FROM statuses
               WHERE (id, category) IN (SELECT * FROM unnest(CAST(:status_ids AS uuid[]),

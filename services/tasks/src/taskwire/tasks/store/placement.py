@@ -3,20 +3,54 @@
 One read gives the neighbours' ranks and the ranks just past them (each a bounded walk of
 `tasks_board`), a `domain.Gap`; `domain.rank_in` then picks a fractional rank inside it, so
 placing a task writes one row and never renumbers the column.
+
+The SQL is written once, at import: a placed create reads the gap alone (`neighbours`), a move
+reads it with the task it moves (`store.changes`), from the same fragments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Final
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, null, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskwire.tasks.tables import tasks
+from taskwire.common.outbox import Positional
+from taskwire.tasks.store import fetchrow
+
+
+def column(project: str, status: str) -> str:
+    """The condition on `peer` that keeps the live tasks of a column; `project` and `status`
+    are SQL: bound values, or columns of an enclosing row (a move's target column)."""
+    return f"peer.project_id = {project} AND peer.status_id = {status} AND peer.deleted IS false"
+
+
+def near(project: str, status: str) -> str:
+    """A LATERAL FROM item `near` (after, before): the ranks of the tasks `:after` and `:before`
+    name, null where one is not asked (a null id), or not a live task of the column."""
+    where = column(project, status)
+    return f"""LATERAL (
+    SELECT (SELECT peer.position FROM tasks peer WHERE {where} AND peer.id = :after) AS after,
+           (SELECT peer.position FROM tasks peer WHERE {where} AND peer.id = :before) AS before
+) near"""
+
+
+def gap(project: str, status: str) -> str:
+    """The ranks of a `domain.Gap` as select-list items named like its fields, over `near`."""
+    where = column(project, status)
+    return f"""near.after, near.before,
+    (SELECT min(peer.position) FROM tasks peer
+     WHERE {where} AND peer.position > near.after) AS below_after,
+    (SELECT max(peer.position) FROM tasks peer
+     WHERE {where} AND peer.position < near.before) AS above_before"""
+
+
+_NEIGHBOURS: Final = Positional.compile(
+    text(f"SELECT {gap(':project_id', ':status_id')} FROM {near(':project_id', ':status_id')}")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,57 +61,15 @@ class Neighbours:
     above_before: Decimal | None
 
 
-def column_rank(
-    project_id: Any,
-    status_id: Any,
-    aggregate: Any,
-    where: Callable[[Any], ColumnElement[bool]] | None = None,
-) -> Any:
-    """`aggregate` of the ranks of a column's live tasks (those `where` keeps), as a scalar
-    subquery. `project_id` and `status_id` are values, or columns of an enclosing query's `tasks`
-    row, which it then correlates to (a move reads its target column with the task itself)."""
-    peer = tasks.alias()  # its own alias: a nested one must not read as the outer's rows
-    return (
-        select(aggregate(peer.c.position))
-        .where(
-            peer.c.project_id == project_id,
-            peer.c.status_id == status_id,
-            peer.c.deleted.is_(False),
-            *([] if where is None else [where(peer)]),
-        )
-        .correlate(tasks)
-        .scalar_subquery()
-    )
-
-
-def gap(project_id: Any, status_id: Any, after: UUID | None, before: UUID | None) -> list[Any]:
-    """The ranks of a `domain.Gap` as columns named like its fields, for one statement."""
-
-    def rank(aggregate: Any, where: Callable[[Any], ColumnElement[bool]]) -> Any:
-        return column_rank(project_id, status_id, aggregate, where)
-
-    after_rank = before_rank = below_after = above_before = null()
-    if after is not None:
-        after_rank = rank(func.min, lambda peer: peer.c.id == after)
-        below_after = rank(func.min, lambda peer: peer.c.position > after_rank)
-    if before is not None:
-        before_rank = rank(func.min, lambda peer: peer.c.id == before)
-        above_before = rank(func.max, lambda peer: peer.c.position < before_rank)
-    return [
-        after_rank.label("after"),
-        before_rank.label("before"),
-        below_after.label("below_after"),
-        above_before.label("above_before"),
-    ]
-
-
 async def neighbours(
-    conn: AsyncConnection,
+    engine: AsyncEngine,
     project_id: UUID,
     status_id: UUID,
     after: UUID | None,
     before: UUID | None,
 ) -> Neighbours:
     """The gap `after`/`before` name among the live tasks of one column, in one statement."""
-    row = (await conn.execute(select(*gap(project_id, status_id, after, before)))).one()
-    return Neighbours(row.after, row.before, row.below_after, row.above_before)
+    values = {"project_id": project_id, "status_id": status_id, "after": after, "before": before}
+    row = await fetchrow(engine, _NEIGHBOURS, values)
+    assert row is not None  # a SELECT without a WHERE: one row
+    return Neighbours(row["after"], row["before"], row["below_after"], row["above_before"])

@@ -92,8 +92,7 @@ async def change_task(
 ) -> TaskPublic:
     """Apply `change` to the task, at most once; answer the task as it now is."""
     for _ in range(ATTEMPTS):
-        async with statements.engine.connect() as conn:
-            snapshot = await store.read_task(conn, task_id, caller.user_id, change.target)
+        snapshot = await store.read_task(statements.engine, task_id, caller.user_id, change.target)
         await _authorise(directory, snapshot, caller)
         assert snapshot is not None
         # Checked on every attempt: after a lost race, the version read again decides between

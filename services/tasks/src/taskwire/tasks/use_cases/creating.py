@@ -162,8 +162,9 @@ async def _create(
         status = target_status(board.project, body.status_id)
         rank = None
         if body.after is not None or body.before is not None:
-            async with statements.engine.connect() as conn:
-                gap = await neighbours(conn, project_id, status.id, body.after, body.before)
+            gap = await neighbours(
+                statements.engine, project_id, status.id, body.after, body.before
+            )
             rank = rank_in(gap, body.after, body.before, _rng)
         task = draft(
             board.project,
