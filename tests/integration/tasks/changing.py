@@ -13,6 +13,7 @@ from taskwire.common.events import Envelope
 from taskwire.common.events.tasks import TaskState
 from taskwire.tasks.schemas import TaskPublic
 from taskwire.testkit.users import User
+from tests.integration.tasks.helpers import World
 from tests.support.sql import fetch
 
 # Each change route: (method, path after /api/v1/tasks/{id}, a body it accepts).
@@ -84,3 +85,9 @@ async def task_rows(database_url: str) -> dict[UUID, asyncpg.Record]:
 
 async def task_row(database_url: str, task: dict[str, Any]) -> asyncpg.Record:
     return (await task_rows(database_url))[UUID(task["id"])]
+
+
+async def mark(database_url: str, w: World) -> int:
+    """The project's end-of-column mark: creates at the end go past it."""
+    sql = "SELECT last_position FROM projects WHERE id = $1"
+    return int((await fetch(database_url, sql, w.project.id))[0][0])

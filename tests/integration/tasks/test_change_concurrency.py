@@ -38,6 +38,37 @@ async def test_two_moves_with_the_same_if_match_one_wins_the_other_gets_412(
     await bus.quiet()
 
 
+async def test_a_move_across_columns_and_an_edit_with_the_same_if_match_one_wins(
+    w: World, api: Api, changes: Changes, bus: Bus, database_url: str
+) -> None:
+    in_todo = await api.create(w.owner, w.project, title="P")
+    in_done = await api.create(w.owner, w.project, title="Q", status_id=str(w.project.done))
+    task = await api.create(w.owner, w.project, title="T")
+    await bus.drain()
+
+    for version in range(1, ROUNDS + 1):
+        before = await task_row(database_url, task)
+        peer = in_done if version % 2 else in_todo
+        move = {"status_id": peer["status_id"], "after": peer["id"]}
+        moved, edited = await asyncio.gather(
+            changes.send(w.member, "move", task["id"], move, f'"{version}"'),
+            changes.send(w.owner, "update", task["id"], {"title": f"T{version}"}, f'"{version}"'),
+        )
+
+        codes = sorted(answer.status_code for answer in (moved, edited))
+        assert codes == [200, 412], [moved.text, edited.text]
+        row = await task_row(database_url, task)
+        assert row["version"] == version + 1
+        if moved.status_code == 200:
+            assert (str(row["status_id"]), row["title"]) == (peer["status_id"], before["title"])
+            assert Decimal(row["rank"]) > Decimal(peer["position"])
+        else:
+            assert (row["status_id"], row["title"]) == (before["status_id"], f"T{version}")
+    events = await bus.take(ROUNDS)
+    assert [e.subject.version for e in events] == list(range(2, ROUNDS + 2))
+    await bus.quiet()
+
+
 async def test_concurrent_moves_without_if_match_all_land_in_sequence_each_with_its_event(
     w: World, api: Api, changes: Changes, bus: Bus, database_url: str
 ) -> None:

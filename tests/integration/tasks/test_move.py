@@ -11,7 +11,7 @@ import pytest
 from taskwire.common.events.projects import Category
 from taskwire.common.ids import new_id
 from taskwire.testkit.seed import Seed
-from tests.integration.tasks.changing import Changes, assert_carries, task_row, task_rows
+from tests.integration.tasks.changing import Changes, assert_carries, mark, task_row, task_rows
 from tests.integration.tasks.helpers import Api, World, counts
 from tests.support.bus import Bus
 from tests.support.problems import assert_problem
@@ -24,12 +24,6 @@ def rank(task: dict[str, Any]) -> Decimal:
 
 async def column(api: Api, w: World, *titles: str, **body: Any) -> list[dict[str, Any]]:
     return [await api.create(w.owner, w.project, title=title, **body) for title in titles]
-
-
-async def mark(database_url: str, w: World) -> int:
-    """The project's end-of-column mark: creates at the end go past it."""
-    sql = "SELECT last_position FROM projects WHERE id = $1"
-    return int((await fetch(database_url, sql, w.project.id))[0][0])
 
 
 async def test_a_move_between_two_neighbours_writes_one_row_and_one_event(
@@ -125,6 +119,52 @@ async def test_to_another_column_the_category_follows_the_status(
         "position": [task["position"], into_done["position"]],
     }
     assert to_review.changes["category"] == ["done", "in_review"]
+
+
+async def test_into_another_column_after_a_task_or_between_two_of_it(
+    w: World, api: Api, changes: Changes
+) -> None:
+    mover, other = await column(api, w, "M", "O")
+    done = str(w.project.done)
+    d1, d2, d3 = await column(api, w, "D1", "D2", "D3", status_id=done)
+
+    below_d1 = await changes.move(w.member, mover["id"], status_id=done, after=d1["id"])
+    between = await changes.move(w.member, other["id"], status_id=done, after=d2["id"])
+    inside = await changes.move(
+        w.member, mover["id"], status_id=done, after=d2["id"], before=between["id"]
+    )
+
+    assert rank(d1) < rank(below_d1) < rank(d2)
+    assert rank(d2) < rank(between) < rank(d3)
+    assert rank(d2) < rank(inside) < rank(between)
+    assert {t["status_id"] for t in (below_d1, between, inside)} == {done}
+    listed = await api.walk(w.viewer, w.tasks_url, status_id=done, order="board")
+    order = [d1, d2, inside, between, d3]
+    assert [t["id"] for t in listed] == [t["id"] for t in order]
+
+
+async def test_an_archived_task_moves_and_stays_archived(
+    w: World, api: Api, changes: Changes, bus: Bus, database_url: str
+) -> None:
+    a, task = await column(api, w, "A", "T")
+    (d,) = await column(api, w, "D", status_id=str(w.project.done))
+    archived = await changes.ok(w.member, "archive", task["id"])
+    await bus.drain()
+
+    within = await changes.move(w.member, task["id"], before=a["id"])
+    across = await changes.move(w.member, task["id"], status_id=str(w.project.done), after=d["id"])
+
+    assert rank(within) < rank(a)
+    assert (across["category"], across["version"]) == ("done", 4)
+    assert rank(across) > rank(d)
+    assert within["archived_at"] == across["archived_at"] == archived["archived_at"]
+    row = await task_row(database_url, task)
+    assert (row["archived_at"] is not None, row["rank"]) == (True, across["position"])
+    first, second = await bus.take(2)
+    assert_carries(first, "task.moved", within)
+    assert_carries(second, "task.moved", across)
+    assert "archived_at" not in second.changes
+    await bus.quiet()
 
 
 async def test_a_move_to_what_is_not_there_answers_422_and_writes_nothing(
