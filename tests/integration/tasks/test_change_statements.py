@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import pytest
 
 from taskwire.common.events.projects import Category, Role
@@ -20,6 +21,7 @@ from taskwire.common.ids import new_id
 from taskwire.common.outbox import EventStatements
 from taskwire.common.runtime import ServiceRuntime
 from taskwire.tasks.events import task_event
+from taskwire.tasks.settings import TasksSettings
 from taskwire.tasks.store import changes as store
 from taskwire.tasks.store.changes import Snapshot, Target
 from taskwire.testkit.seed import Seed
@@ -149,6 +151,28 @@ async def test_rt1_reads_no_category_for_a_status_that_is_not_a_live_one_of_the_
         column = (await read(statements, task, w.member.id, Target(status, None, None))).column
         assert column is not None
         assert column.category is None
+
+
+async def test_rt1_discards_a_connection_the_server_dropped_after_one_failed_read(
+    w: World, api: Api, statements: EventStatements, settings: TasksSettings, database_url: str
+) -> None:
+    task = await api.create(w.owner, w.project)
+    snapshot = await read(statements, task, w.member.id)
+    pids = (
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()"
+    )
+    before = {row["pid"] for row in await fetch(database_url, pids, settings.service_name)}
+    await fetch(database_url, "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", before)
+
+    failed = 0
+    for _ in range(3 * (settings.db_pool_size + settings.db_max_overflow)):
+        try:
+            assert await read(statements, task, w.member.id) == snapshot
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
+            failed += 1
+
+    # At most once per connection dropped: the pool hands out each one in turn, then new ones.
+    assert 1 <= failed <= len(before), (failed, len(before))
 
 
 async def test_rt2_writes_only_at_the_version_read_and_never_twice(

@@ -103,13 +103,23 @@ async def fetchrow(
     runs (`EventStatements.fetchrow`): SQLAlchemy's execution layer would cost it more than the
     statement does. Outside any transaction: one statement sees one snapshot."""
     pooled = await engine.raw_connection()
+    driver: asyncpg.Connection | None = pooled.driver_connection
     try:
-        driver: asyncpg.Connection | None = pooled.driver_connection
         if driver is None:
             raise RuntimeError("the pool handed out a closed connection")
         row: asyncpg.Record | None = await driver.fetchrow(
             statement.sql, *[values[name] for name in statement.names]
         )
+    except BaseException as exc:
+        # SQLAlchemy's execution layer would discard a connection the server dropped; here that
+        # is ours to do, or the pool would hand it out again to fail every request. Only an error
+        # the server answered leaves the connection as it was; after any other (the connection
+        # lost, the protocol interrupted) it is closed, and the pool opens a new one.
+        if not isinstance(exc, asyncpg.PostgresError) or (
+            driver is not None and driver.is_closed()
+        ):
+            pooled.invalidate()
+        raise
     finally:
         pooled.close()  # back to the pool
     return row
