@@ -89,3 +89,25 @@ async def test_consuming_an_event_records_a_consumer_span_continuing_its_trace(
     assert format_trace_id(span.context.trace_id) == trace_id == frame["trace_id"]
     assert span.parent is not None
     assert format_span_id(span.parent.span_id) == parent_id
+
+
+async def test_events_numbered_together_each_carry_their_own_trace(
+    notifier: Notifier,
+    users: Users,
+    projects_service: str,
+    amqp: AbstractRobustConnection,
+    settings: NotifierSettings,
+) -> None:
+    ada = users("ada")
+    workspace, project = await workspace_and_project(projects_service, ada)
+    async with client(notifier, ada) as feed:
+        await feed.subscribe(f"project:{project}")
+        await notifier.consumer.stop()  # the events pile up, to be taken together
+        sent = [task_event(project, workspace, f"task {n}") for n in range(30)]
+        traces = [(await publish_traced(amqp, settings.exchange, e))[0] for e in sent]
+        await notifier.consumer.start()
+        frames = await feed.events(len(sent))
+    assert notifier.consumer.batches < len(sent), "taken one by one, never together"
+    assert [(f["event"]["id"], f["trace_id"]) for f in frames] == [
+        (str(e.id), trace) for e, trace in zip(sent, traces, strict=True)
+    ]

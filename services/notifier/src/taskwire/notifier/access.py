@@ -13,6 +13,7 @@ a session checks its pass again once it is in the room, where the removal's revo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -84,8 +85,15 @@ class Gatekeeper:
     async def added(self, workspace_id: UUID, user_id: UUID) -> None:
         await self._redis.srem(self._removed_key(workspace_id), str(user_id))
 
-    async def has_left(self, workspace_id: UUID, user_id: UUID) -> bool:
-        return bool(await self._redis.sismember(self._removed_key(workspace_id), str(user_id)))
+    async def left(self, members: Iterable[tuple[UUID, UUID]]) -> set[tuple[UUID, UUID]]:
+        """Of these (workspace, user) pairs, those whose user was removed from the workspace
+        (and not added again): one round trip for them all."""
+        asked = list(members)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for workspace_id, user_id in asked:
+                pipe.sismember(self._removed_key(workspace_id), str(user_id))
+            answers = await pipe.execute()
+        return {pair for pair, gone in zip(asked, answers, strict=True) if gone}
 
     async def _workspace_of(self, caller: Caller, project_id: UUID) -> UUID:
         key = f"{self._prefix}project:{project_id}"

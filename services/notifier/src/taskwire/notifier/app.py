@@ -12,7 +12,8 @@ import redis.asyncio as redis
 from websockets.asyncio.server import Server, serve
 
 from taskwire.common.auth import TokenVerifier
-from taskwire.common.runtime import ServiceRuntime, Subscription
+from taskwire.common.broker import QueueSpec
+from taskwire.common.runtime import ServiceRuntime
 from taskwire.common.service_client import ServiceClient
 from taskwire.common.telemetry import Telemetry
 from taskwire.notifier.access import Gatekeeper
@@ -21,7 +22,8 @@ from taskwire.notifier.api.http import Routes
 from taskwire.notifier.api.problems import ProblemConnection
 from taskwire.notifier.api.session import Services
 from taskwire.notifier.fanout import Hub
-from taskwire.notifier.handlers import BINDINGS, Feed, RedisStep
+from taskwire.notifier.feed_consumer import FeedConsumer
+from taskwire.notifier.handlers import BINDINGS, Feed
 from taskwire.notifier.metrics import NotifierMetrics
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.notifier.store.history import RoomLog
@@ -77,16 +79,23 @@ class Notifier:
         )
         feed = Feed(self.log, self.hub, gatekeeper)
         self.runtime = ServiceRuntime(
-            s,
-            telemetry=self.telemetry,
-            subscriptions=[
-                # One event at a time, in the queue's order: a room's numbering follows it.
-                Subscription(s.consumer_queue, BINDINGS, feed.handle, RedisStep, in_order=True)
-            ],
-            checks={"redis": self._redis_check},
+            s, telemetry=self.telemetry, checks={"redis": self._redis_check}
         )
         self.broker = self.runtime.broker
-        self.consumer = self.runtime.consumers[0]
+        # Batches in the queue's order: a room's numbering follows it. Built here rather than
+        # from a subscription (whose parse sees a body alone): each frame names the trace in
+        # its own message's headers. The runtime starts and stops it, and samples its queue.
+        self.consumer = FeedConsumer(
+            self.broker,
+            QueueSpec(s.consumer_queue, BINDINGS, s.consumer_delivery_limit),
+            feed,
+            prefetch=s.consumer_prefetch,
+            tracer=self.telemetry.tracer,
+            metrics=self.runtime.metrics,
+            span_per_message=self.telemetry.exporting,
+        )
+        self.runtime.consumers.append(self.consumer)
+        self.runtime.sampler.queues = (s.consumer_queue,)
         self.connections = Connections(
             self.services, self.hub, self.registry, self.verifier, s.auth_timeout_seconds
         )

@@ -160,13 +160,14 @@ class Hub:
                 await asyncio.sleep(0.5)
 
     def _on(self, data: bytes) -> None:
-        head, _, rest = data.partition(b"\n")
-        if head == REVOKE:
-            workspace, _, user = rest.partition(b"\n")
-            self._revoked(UUID(workspace.decode()), UUID(user.decode()))
+        """A revoke, or the frames of a batch, in order: lines of room, number and frame (a
+        frame is JSON on one line)."""
+        lines = data.split(b"\n")
+        if lines[0] == REVOKE:
+            self._revoked(UUID(lines[1].decode()), UUID(lines[2].decode()))
             return
-        seq, _, frame = rest.partition(b"\n")
-        self.deliver(head.decode(), int(seq), frame)
+        for at in range(0, len(lines) - 2, 3):
+            self.deliver(lines[at].decode(), int(lines[at + 1]), lines[at + 2])
 
     def _revoked(self, workspace_id: UUID, user_id: UUID) -> None:
         for member in list(self._by_user.get(user_id, ())):

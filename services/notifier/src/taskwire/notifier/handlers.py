@@ -1,25 +1,26 @@
 """Consuming every event: numbered into each of its rooms (once, however often delivered) and
-published to every notifier process. A member removed from a workspace is cut off from its
-rooms at once, on every process."""
+published to every notifier process, the deliveries that waited together in one round trip. A
+member removed from a workspace is cut off from its rooms at once, on every process."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Self
+from uuid import UUID
 
-from opentelemetry.trace import format_trace_id, get_current_span
-
-from taskwire.common.events import Envelope, encode
+from taskwire.common.events import Envelope, decode, encode
 from taskwire.common.events.projects import MEMBER_ADDED, MEMBER_REMOVED
 from taskwire.notifier.access import Gatekeeper
-from taskwire.notifier.domain import rooms_of
+from taskwire.notifier.domain import Room, rooms_of
 from taskwire.notifier.fanout import Hub
-from taskwire.notifier.store.history import RoomLog
+from taskwire.notifier.store.history import Numbering, RoomLog
 
 log = logging.getLogger(__name__)
 
 BINDINGS: Final = ("#",)  # every event: each belongs to some room
+MEMBERSHIP: Final = (MEMBER_REMOVED, MEMBER_ADDED)
 
 
 class RedisStep:
@@ -41,34 +42,72 @@ class RedisStep:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An event as the feed takes it: read once, encoded once (the frames' `event`), with its
+    rooms and the trace of the message that brought it."""
+
+    event: Envelope
+    body: bytes
+    rooms: list[Room]
+    trace_id: str | None
+
+
+def parse(body: bytes, trace_id: str | None) -> Delivery:
+    """A delivery, or EventDecodeError (the message is dead-lettered with why)."""
+    event = decode(body)
+    return Delivery(event, encode(event), rooms_of(event), trace_id)
+
+
 class Feed:
     def __init__(self, room_log: RoomLog, hub: Hub, gatekeeper: Gatekeeper) -> None:
         self._log = room_log
         self._hub = hub
         self._gatekeeper = gatekeeper
 
-    async def handle(self, _: RedisStep, event: Envelope) -> None:
-        body = encode(event)
-        trace_id = _current_trace_id()
-        workspace = event.workspace_id
-        for room in rooms_of(event):
-            if (
-                room.kind == "user"
-                and workspace
-                and await self._gatekeeper.has_left(workspace, room.id)
-            ):
-                continue  # no longer theirs to see, assigned or not
-            await self._log.publish(str(room), str(event.id), body, trace_id)
-        if event.type == MEMBER_REMOVED and workspace is not None:
-            user_id = event.subject.id
+    async def publish(self, _: RedisStep, deliveries: list[Delivery]) -> None:
+        """Number the deliveries in their order. A membership change takes effect before any
+        event after it is numbered (the events up to it go first), as one at a time would."""
+        start = 0
+        for at, delivery in enumerate(deliveries):
+            event = delivery.event
+            if event.type in MEMBERSHIP and event.workspace_id is not None:
+                await self._number(deliveries[start : at + 1])
+                await self._membership(event.type, event.workspace_id, event.subject.id)
+                start = at + 1
+        await self._number(deliveries[start:])
+
+    async def _number(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        assigned = {
+            (d.event.workspace_id, room.id)
+            for d in deliveries
+            if d.event.workspace_id is not None
+            for room in d.rooms
+            if room.kind == "user"
+        }
+        left = await self._gatekeeper.left(assigned) if assigned else set()
+        await self._log.publish(
+            [
+                Numbering(
+                    str(d.event.id),
+                    d.body,
+                    d.trace_id,
+                    # A user who left the workspace no longer sees its events, assigned or not.
+                    [
+                        str(room)
+                        for room in d.rooms
+                        if room.kind != "user" or (d.event.workspace_id, room.id) not in left
+                    ],
+                )
+                for d in deliveries
+            ]
+        )
+
+    async def _membership(self, kind: str, workspace: UUID, user_id: UUID) -> None:
+        if kind == MEMBER_REMOVED:
             await self._gatekeeper.removed(workspace, user_id)
             await self._hub.revoke(workspace, user_id)
-        elif event.type == MEMBER_ADDED and workspace is not None:
-            await self._gatekeeper.added(workspace, event.subject.id)
-
-
-def _current_trace_id() -> str | None:
-    """The trace of the event being handled: the consumer's processing span, which continues the
-    message's `traceparent`, is current while the handler runs."""
-    span = get_current_span().get_span_context()
-    return format_trace_id(span.trace_id) if span.is_valid else None
+        else:
+            await self._gatekeeper.added(workspace, user_id)

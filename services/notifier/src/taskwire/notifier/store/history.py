@@ -1,5 +1,5 @@
-"""Each room's numbered events in Redis: one atomic step numbers an event, keeps it in the room's
-history and publishes it to every notifier process, so live order is sequence order.
+"""Each room's numbered events in Redis: one atomic step numbers a batch of events, keeps each in
+its rooms' history and publishes them to every notifier process, so live order is sequence order.
 
 Per room: a counter (the last sequence number), an epoch (made anew when Redis has lost the
 room's state, so a client's old numbers are never taken for new ones) and a stream whose entry
@@ -12,34 +12,62 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import redis.asyncio as redis
 
-# KEYS: seq, epoch, stream, seen. ARGV: room, event json, max length, age s, new epoch,
-# seen ttl s, channel, now ms, trace id (32 hex digits, or empty: none). Returns the sequence
-# number, or 0 for an event seen before.
+# Numbers a batch of events in their rooms, in order, and publishes their frames at once.
+# KEYS: seq, epoch, stream, seen for each (event, room), in order. ARGV: max length, age s, new
+# epoch, seen ttl s, channel, now ms; then per event: its json, its trace id (32 hex digits, or
+# empty: none), how many rooms, and the rooms. Returns a number per (event, room): 0 for one
+# seen before.
+# Each (event, room) is all or nothing: the XADD, the one write that may be refused (a stream
+# ahead of its counter), comes before the counter and the seen mark move, so a refusal leaves
+# no hole and no event marked seen but never kept. It stops the batch: what was numbered before
+# it is still published, then the error is returned.
 _PUBLISH: Final = """
-if not redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[6]) then return 0 end
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[5]
-  redis.call('DEL', KEYS[1], KEYS[3])
+local length, age, new_epoch, seen_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local keep = tonumber(age) * 24
+local frames, numbers, refused = {}, {}, nil
+local a, k = 7, 0
+while a <= #ARGV and not refused do
+  local event, trace, rooms = ARGV[a], 'null', tonumber(ARGV[a + 2])
+  if ARGV[a + 1] ~= '' then trace = '"' .. ARGV[a + 1] .. '"' end
+  a = a + 3
+  for _ = 1, rooms do
+    local room, seq_key, epoch_key, stream, seen = ARGV[a], KEYS[k + 1], KEYS[k + 2],
+      KEYS[k + 3], KEYS[k + 4]
+    a, k = a + 1, k + 4
+    local seq = 0
+    if not refused and redis.call('EXISTS', seen) == 0 then
+      local epoch = redis.call('GET', epoch_key)
+      if not epoch then
+        epoch = new_epoch
+        redis.call('DEL', seq_key, stream)
+      end
+      seq = tonumber(redis.call('GET', seq_key) or '0') + 1
+      local frame = '{"op":"event","room":"' .. room .. '","seq":' .. seq ..
+        ',"epoch":"' .. epoch .. '","trace_id":' .. trace .. ',"event":' .. event .. '}'
+      local added = redis.pcall('XADD', stream, 'MAXLEN', length, seq .. '-0', 't', ARGV[6],
+        'f', frame)
+      if type(added) == 'table' and added.err then
+        refused, seq = room .. ': ' .. added.err, 0
+      else
+        redis.call('SET', seq_key, seq, 'EX', keep)
+        redis.call('SET', epoch_key, epoch, 'EX', keep)
+        redis.call('EXPIRE', stream, age)
+        redis.call('SET', seen, '1', 'EX', seen_ttl)
+        frames[#frames + 1] = room .. '\\n' .. seq .. '\\n' .. frame
+      end
+    end
+    numbers[#numbers + 1] = seq
+  end
 end
-local seq = redis.call('INCR', KEYS[1])
-local trace = 'null'
-if ARGV[9] ~= '' then trace = '"' .. ARGV[9] .. '"' end
-local frame = '{"op":"event","room":"' .. ARGV[1] .. '","seq":' .. seq ..
-  ',"epoch":"' .. epoch .. '","trace_id":' .. trace .. ',"event":' .. ARGV[2] .. '}'
-redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[3], seq .. '-0', 't', ARGV[8], 'f', frame)
-local keep = tonumber(ARGV[4]) * 24
-redis.call('SET', KEYS[2], epoch, 'EX', keep)
-redis.call('EXPIRE', KEYS[1], keep)
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[7], ARGV[1] .. '\\n' .. seq .. '\\n' .. frame)
-return seq
+if #frames > 0 then redis.call('PUBLISH', ARGV[5], table.concat(frames, '\\n')) end
+if refused then return redis.error_reply(refused) end
+return numbers
 """
 
 # KEYS: seq, epoch, stream. ARGV: since (-1: none wanted), oldest kept ms, new epoch, epoch ttl
@@ -91,6 +119,17 @@ class HistoryLost(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Numbering:
+    """An event to number in its rooms: its id (numbered once per room), its json (the frames'
+    `event`) and the trace of the message that brought it."""
+
+    event_id: str
+    body: bytes
+    trace_id: str | None
+    rooms: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Position:
     """Where a room stands, and whether what a client that saw up to `since` missed is kept."""
 
@@ -117,25 +156,30 @@ class RoomLog:
         base = self._prefix + room
         return [f"{base}:seq", f"{base}:epoch", f"{base}:log"]
 
-    async def publish(
-        self, room: str, event_id: str, event: bytes, trace_id: str | None = None
-    ) -> int:
-        """Number the event in the room, keep it, publish it; 0 if it was numbered before.
-        The frame names the event's trace (`trace_id`), kept with it for resumes too."""
-        keys = [*self._keys(room), f"{self._seen}{room}:{event_id}"]
+    async def publish(self, events: Sequence[Numbering]) -> list[int]:
+        """Number each event in its rooms, in order, keep them and publish their frames (one
+        message for all): one round trip for the lot. A number per (event, room), in order; 0
+        where the event was numbered before. Each frame names its event's trace, kept with it
+        for resumes too."""
+        keys: list[str] = []
         args: list[str | bytes | int] = [
-            room,
-            event,
             self._length,
             self._seconds,
             secrets.token_hex(4),
             self._seconds,
             self.channel,
             int(time.time() * 1000),
-            trace_id or "",
         ]
-        seq: int = await self._publish(keys=keys, args=args)
-        return seq
+        for event in events:
+            if not event.rooms:
+                continue
+            args += (event.body, event.trace_id or "", len(event.rooms), *event.rooms)
+            for room in event.rooms:
+                keys += (*self._keys(room), f"{self._seen}{room}:{event.event_id}")
+        if not keys:
+            return []
+        numbers: list[int] = await self._publish(keys=keys, args=args)
+        return numbers
 
     async def position(self, room: str, since: int | None) -> Position:
         """The room's epoch and last number; with `since`, whether history holds every event
