@@ -1,9 +1,11 @@
 """Deliveries that piled up are numbered together, and each room still gets its events in the
 queue's order with gapless numbers: across rooms, with copies, with a poison message, with a
-room whose numbering Redis refuses, and with a removal in the middle of the batch."""
+room whose numbering Redis refuses, and with a removal in the middle of the batch. Their acks,
+sent a little later to go several at once, are never lost."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,9 +13,11 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
+from taskwire.common.batch_consumer import BatchConsumer
 from taskwire.common.consumer import REASON_HEADER
 from taskwire.common.events import Envelope, encode
 from taskwire.notifier.app import Notifier
+from taskwire.notifier.feed_consumer import ACK_WITHIN
 from taskwire.notifier.handlers import RedisStep, parse
 from taskwire.notifier.settings import NotifierSettings
 from taskwire.testkit.board import task_event
@@ -180,3 +184,28 @@ async def test_a_removal_in_a_batch_cuts_off_the_events_after_it(
         await nothing_more(bobs, f"user:{bob.id}")
     assert (seen_by_bob["room"], seen_by_bob["seq"]) == (f"user:{bob.id}", 1)
     assert seen_by_bob["event"]["id"] == str(before.id)
+
+
+async def test_acks_wait_a_little_and_a_stop_sends_the_one_waiting(
+    notifier: Notifier, users: Users, projects_service: str, events: EventSender
+) -> None:
+    ada = users("ada")
+    workspace, project = await workspace_and_project(projects_service, ada)
+    room = f"project:{project}"
+    consumer = notifier.consumer
+    async with client(notifier, ada) as feed:
+        await feed.subscribe(room)
+        await events.publish(task_event(project, workspace, "acked late"))
+        await feed.events(1)
+        await asyncio.sleep(ACK_WITHIN * 3)
+        await BatchConsumer.stop(consumer)  # as a crash would: whatever is unacked comes back
+        await consumer.start()
+        await events.publish(task_event(project, workspace, "acked at stop"))
+        await feed.events(1)
+        await consumer.stop()  # sends the ack still waiting
+        await consumer.start()
+        await events.publish(task_event(project, workspace, "last"))
+        [last] = await feed.events(1)
+        await nothing_more(feed, room)
+    assert last["seq"] == 3
+    assert consumer.handled == 3, "an event came back: its ack was never sent"

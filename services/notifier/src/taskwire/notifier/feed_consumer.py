@@ -5,6 +5,10 @@ batch applied again message by message to find the one at fault), never lingerin
 the path to the user's screen, so a lone event goes at once, and only what piled up under
 load goes together.
 
+Acks are off that path: a batch's ack waits up to `ACK_WITHIN` for the next batches', so one
+ack (`multiple`) settles several; what is left unacked meanwhile stays under half the prefetch.
+A message acked late is at worst delivered again after a crash, and numbered once all the same.
+
 Each event's frames name the trace of its own message, not the batch's: its `traceparent`
 header. `parse` is handed a body alone, so each batch's traces are read first, in the batch's
 order, and `parse` (called once per message, in that order) takes them one by one.
@@ -12,17 +16,22 @@ order, and `parse` (called once per message, in that order) takes them one by on
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Mapping
+from typing import Final
 
 from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry.trace import Tracer, format_trace_id, get_current_span
 
 from taskwire.common.batch_consumer import BatchConsumer
 from taskwire.common.broker import Broker, QueueSpec
+from taskwire.common.consumer import settle
 from taskwire.common.metrics import ServiceMetrics
 from taskwire.common.telemetry import context_from
 from taskwire.notifier.handlers import Delivery, Feed, RedisStep, parse
+
+ACK_WITHIN: Final = 0.1  # seconds a handled batch may wait for its ack
 
 
 class FeedConsumer(BatchConsumer[RedisStep, Delivery]):
@@ -50,10 +59,49 @@ class FeedConsumer(BatchConsumer[RedisStep, Delivery]):
             linger=0.0,
         )
         self._traces: deque[str | None] = deque()
+        self._to_ack: AbstractIncomingMessage | None = None  # the last handled, not acked yet
+        self._unacked = 0
+        self._acking: asyncio.TimerHandle | None = None
+        self._late: set[asyncio.Task[None]] = set()
+
+    async def stop(self) -> None:
+        await self._ack()  # while the channel is open
+        await super().stop()
+        # What the last batch left is the broker's again with the channel: it redelivers it.
+        self._to_ack = None
+        if self._acking is not None:
+            self._acking.cancel()
+            self._acking = None
+        for task in self._late:
+            task.cancel()
 
     async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
         self._traces = deque(trace_of(message.headers) for message in batch)
+        self._unacked += len(batch)
         await super()._handle(batch)
+
+    async def _settle_batch(self, last: AbstractIncomingMessage) -> None:
+        self._to_ack = last
+        if self._unacked >= self.prefetch // 2:
+            await self._ack()
+        elif self._acking is None:
+            self._acking = asyncio.get_running_loop().call_later(ACK_WITHIN, self._ack_late)
+
+    def _ack_late(self) -> None:
+        self._acking = None
+        task = asyncio.create_task(self._ack())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    async def _ack(self) -> None:
+        """Ack every message up to the last handled one (those settled one by one meanwhile,
+        after a failed batch, are no longer the broker's to count)."""
+        last, self._to_ack, self._unacked = self._to_ack, None, 0
+        if self._acking is not None:
+            self._acking.cancel()
+            self._acking = None
+        if last is not None:
+            await settle(last.ack(multiple=True))
 
     def _parse(self, body: bytes) -> Delivery:
         return parse(body, self._traces.popleft())
