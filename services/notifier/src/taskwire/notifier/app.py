@@ -48,13 +48,17 @@ class Notifier:
         )
         channel = f"{s.redis_key_prefix}notifier:fanout"
         self.hub = Hub(self.redis, channel, s.send_queue_bytes, self.metrics.deliveries)
-        self.log = RoomLog(
-            self.redis,
-            s.redis_key_prefix,
-            length=s.history_length,
-            seconds=s.history_seconds,
-            channel=channel,
-        )
+
+        def room_log(client: redis.Redis) -> RoomLog:
+            return RoomLog(
+                client,
+                s.redis_key_prefix,
+                length=s.history_length,
+                seconds=s.history_seconds,
+                channel=channel,
+            )
+
+        self.log = room_log(self.redis)
         self.projects = ServiceClient(
             "projects", s.projects_url, timeout=s.http_timeout_seconds, attempts=s.http_attempts
         )
@@ -77,7 +81,10 @@ class Notifier:
             s.messages_per_second,
             self.metrics,
         )
-        feed = Feed(self.log, self.hub, gatekeeper)
+        # The consumer numbers one batch at a time, so it has a connection of its own: each
+        # batch is spared the pool's bookkeeping.
+        self.numbering = redis.Redis.from_url(s.redis_url, single_connection_client=True)
+        feed = Feed(room_log(self.numbering), self.hub, gatekeeper)
         self.runtime = ServiceRuntime(
             s, telemetry=self.telemetry, checks={"redis": self._redis_check}
         )
@@ -132,6 +139,7 @@ class Notifier:
         finally:
             await runtime.stop()
             await self.projects.close()
+            await self.numbering.aclose()
             await self.redis.aclose()
 
     async def _refresh(self) -> None:
