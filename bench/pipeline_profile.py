@@ -4,7 +4,7 @@ flame graph tools read) while the load runs at `--profile-at`, then prints for e
 frames that hold the most samples, inclusive (a frame counts once per stack it is on).
 
     uv run python bench/pipeline.py --rates 50 --profile /tmp/profiles
-    uv run python bench/pipeline_profile.py /tmp/profiles/tasks-50.txt   # the same summary
+    uv run python -m bench.pipeline_profile /tmp/profiles/tasks-50.txt   # the same summary
 """
 
 from __future__ import annotations

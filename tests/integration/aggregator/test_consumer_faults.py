@@ -148,6 +148,7 @@ async def test_a_burst_within_the_linger_is_one_transaction_and_one_progress_eve
         await tasks.publish(event)
         await asyncio.sleep(0.005)
     await eventually(lambda: consumer.handled >= len(events), what="every event")
+    # The first at once, the rest together (a loaded machine may split them once more).
     assert consumer.batches <= len(events) // 2, consumer.batches
     assert nonzero(await db.counts()) == expected_counts(board.facts())
     progress = 0
@@ -157,3 +158,29 @@ async def test_a_burst_within_the_linger_is_one_transaction_and_one_progress_eve
         except TimeoutError:
             break
     assert progress == consumer.batches  # one project, so one progress event per batch
+
+
+async def test_an_event_after_a_quiet_spell_is_counted_at_once_and_a_flow_waits_for_the_next_batch(
+    tasks: Publisher, runtime: ServiceRuntime, db: CountsDb
+) -> None:
+    consumer = runtime.consumers[0]
+    assert isinstance(consumer, BatchConsumer)
+    consumer.linger = 1.0  # read at each batch: long enough that no timing here is close
+    board = Board(projects=1)
+    first, *flow = board_events(board, 4, seed=7)
+    await asyncio.sleep(consumer.linger)  # a quiet spell: no batch began within the linger
+
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+    await tasks.publish(first)
+    await eventually(lambda: consumer.handled >= 1, what="the first event")
+    assert loop.time() - sent < consumer.linger / 2  # not held back for company
+    batches = consumer.batches
+    for event in flow:  # within the linger of the first batch: they wait for the next one
+        await tasks.publish(event)
+    await asyncio.sleep(consumer.linger / 4)
+    assert consumer.handled == 1
+    await eventually(lambda: consumer.handled >= 1 + len(flow), what="the flow")
+    assert loop.time() - sent >= consumer.linger
+    assert consumer.batches == batches + 1
+    assert nonzero(await db.counts()) == expected_counts(board.facts())

@@ -100,13 +100,17 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
         self._arrived.set()
 
     async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_batch = 0.0
         while True:
             await self._arrived.wait()
-            # Under load, messages pile up while the previous batch commits; at a low rate each
-            # would be a batch of one, paying a transaction (and the events it writes) alone.
-            # A bounded linger lets the events of a burst share it; a full batch never waits.
-            if self.linger and len(self._waiting) < self.prefetch:
-                await asyncio.sleep(self.linger)
+            # At a steady rate each message would be a batch of one, paying a transaction (and
+            # the events it writes) alone. So batches begin at least `linger` apart: a message
+            # after a quiet spell is applied at once, and those that arrive within `linger` of
+            # the last batch wait (never longer) to share the next one. A full batch never waits.
+            if (due := next_batch - loop.time()) > 0 and len(self._waiting) < self.prefetch:
+                await asyncio.sleep(due)
+            next_batch = loop.time() + self.linger
             batch, self._waiting = self._waiting[: self.prefetch], self._waiting[self.prefetch :]
             if not self._waiting:
                 self._arrived.clear()

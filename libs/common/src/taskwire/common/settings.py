@@ -66,9 +66,10 @@ class ServiceSettings(BaseSettings):
     )
     consumer_prefetch: int = Field(64, ge=1, le=10_000)
     consumer_delivery_limit: int = Field(5, ge=1, le=100)
-    # How long a batch consumer waits after a message for more to join its batch. A burst then
-    # costs one transaction (and one event per project) instead of one each; every event still
-    # waits at most this long. Zero for a consumer on the path to a user's screen.
+    # The least time between the starts of a batch consumer's batches. A message after a quiet
+    # spell is applied at once; under a steady flow the messages of each interval share one
+    # transaction (and one event per project) instead of one each, and none waits longer than
+    # this. Zero for a consumer on the path to a user's screen.
     consumer_linger_ms: float = Field(0.0, ge=0, le=1_000)
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_global("redis_url"))

@@ -17,9 +17,10 @@ class AggregatorSettings(DatabaseSettings):
     consumer_queue: str = Field("aggregator", min_length=1, max_length=200)
     # A batch is at most the prefetch: one transaction and one ack for up to this many events.
     consumer_prefetch: int = Field(256, ge=1, le=10_000)
-    # Counts are not on the path of a task's frame to the board: a burst of writes within this
-    # becomes one transaction and one progress event per project, instead of one per write.
-    consumer_linger_ms: float = Field(50.0, ge=0, le=1_000)
+    # Counts are not on the path of a task's frame to the board: under a steady flow of writes
+    # the counts follow at most this late, in one transaction and one progress event per
+    # project for each interval instead of one per write; after a quiet spell, at once.
+    consumer_linger_ms: float = Field(200.0, ge=0, le=1_000)
     tasks_url: str = Field(
         "http://127.0.0.1:8002", description="the tasks service, whose snapshot reconcile reads"
     )

@@ -16,5 +16,6 @@ class ProjectsSettings(DatabaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/taskwire_projects"
     consumer_queue: str = Field("projects", min_length=1, max_length=200)
     # Counts, derived statuses and auto-restores are not on the path of a task's frame to a
-    # board: a burst of events within this becomes one transaction instead of one each.
-    consumer_linger_ms: float = Field(50.0, ge=0, le=1_000)
+    # board: under a steady flow the events of each interval share one transaction instead of
+    # one each; after a quiet spell an event is applied at once.
+    consumer_linger_ms: float = Field(200.0, ge=0, le=1_000)
