@@ -1,0 +1,27 @@
+"""The soak's report: what was done, what was told, and each guarantee with its violations."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from taskwire.testkit.soak.checker import Verdict
+from taskwire.testkit.soak.history import History
+
+COLUMNS = ("attempted", "acknowledged", "refused", "failed", "retried")
+
+
+def render(seed: int, seconds: float, history: History, verdict: Verdict,
+           faults: Counter[str]) -> str:  # fmt: skip
+    lines = [f"soak: seed {seed}, {seconds:.0f} s of load"]
+    lines.append("faults: " + (", ".join(f"{k} x{n}" for k, n in sorted(faults.items())) or "none"))
+    lines.append(f"  {'operation':<14}" + "".join(f"{c:>14}" for c in COLUMNS))
+    for kind, row in sorted(history.by_kind().items()):
+        lines.append(f"  {kind:<14}" + "".join(f"{row[c]:>14}" for c in COLUMNS))
+    converged = verdict.converged_after
+    after = "NOT within the settle time" if converged is None else f"{converged:.1f} s after"
+    lines.append(f"converged: {after} the load stopped")
+    for guarantee, found in verdict.violations.items():
+        lines.append(f"  {'ok  ' if not found else 'FAIL'} {guarantee}: {len(found)} violation(s)")
+        lines += [f"         {line}" for line in found[:20]]
+    lines.append(f"soak {'passed' if verdict.ok else 'FAILED'} (replay: --seed {seed})")
+    return "\n".join(lines)

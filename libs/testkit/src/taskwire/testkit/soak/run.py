@@ -1,0 +1,132 @@
+"""A soak from start to verdict: the system as the run command starts it, on its own names, the
+world, the writers for the given time, then the checker and the report.
+
+    python -m taskwire.testkit.soak.run [--seconds 90] [--seed N] [--writers 3] [--workspaces 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+
+from taskwire.common.db import asyncpg_dsn
+from taskwire.common.settings import DatabaseSettings
+from taskwire.testkit.gateway import SERVICES, behind_gateway
+from taskwire.testkit.infra import Infra, provide_infra
+from taskwire.testkit.running import run_environment
+from taskwire.testkit.soak import report, world
+from taskwire.testkit.soak.calls import Caller
+from taskwire.testkit.soak.checker import Stores, Verdict, check
+from taskwire.testkit.soak.history import History
+from taskwire.testkit.soak.writers import Writer
+from taskwire.testkit.users import Users
+
+# Every writer of the soak is one caller among many: the gateway's per-caller limit is not what
+# is under test (a 429 is retried, but would only slow the soak down).
+OPEN_GATE = {
+    "TASKWIRE_GATEWAY_RATE_PER_CALLER": "100000",
+    "TASKWIRE_GATEWAY_BURST_PER_CALLER": "100000",
+}
+
+
+@contextlib.asynccontextmanager
+async def system(infra: Infra, amqp: AbstractRobustConnection) -> AsyncIterator[tuple[str, Stores]]:
+    """The run command's system on names of its own (removed afterwards): the gateway's URL, and
+    where the checker reads each service's state."""
+    unique = uuid.uuid4().hex[:10]
+    names = (f"taskwire.events.soak{unique}", f"taskwire.dlx.soak{unique}")
+    try:
+        async with (
+            run_environment(infra, unique, names, amqp) as env,
+            behind_gateway(env | OPEN_GATE) as gateway,
+        ):
+            channel = await amqp.channel()
+
+            async def dead_letters() -> dict[str, int]:
+                depths = {}
+                for service in SERVICES:
+                    name = env[f"TASKWIRE_{service.upper()}_CONSUMER_QUEUE"] + ".dlq"
+                    queue = await channel.declare_queue(name, passive=True)
+                    depths[name] = queue.declaration_result.message_count or 0
+                return depths
+
+            def dsn(service: str) -> str:
+                return asyncpg_dsn(env[f"TASKWIRE_{service.upper()}_DATABASE_URL"])
+
+            yield gateway, Stores(dsn("projects"), dsn("tasks"), dsn("aggregator"), dead_letters)
+    finally:
+        cleanup = await amqp.channel()
+        for name in names:
+            await cleanup.exchange_delete(name)
+
+
+def _writers(spaces: list[world.Workspace], gateway: str, history: History,
+             rng: random.Random) -> list[Writer]:  # fmt: skip
+    """A writer per person, each with its own random stream drawn from the seed's."""
+    made = []
+    for space in spaces:
+        for person in space.writers:
+            caller = Caller(gateway, person.token, history, random.Random(rng.random()))
+            made.append(Writer(person.name, caller, space.projects, random.Random(rng.random())))
+    return made
+
+
+async def soak(args: argparse.Namespace) -> Verdict:
+    rng = random.Random(args.seed)
+    history = History()
+    with provide_infra() as infra:
+        amqp = await aio_pika.connect_robust(infra.amqp_url)
+        try:
+            async with system(infra, amqp) as (gateway, stores):
+                return await _drive(args, rng, history, gateway, stores)
+        finally:
+            await amqp.close()
+
+
+async def _drive(args: argparse.Namespace, rng: random.Random, history: History, gateway: str,
+                 stores: Stores) -> Verdict:  # fmt: skip
+    users = Users(DatabaseSettings(environment="development"))
+    print(f"soak: seed {args.seed}; building the world", flush=True)
+    spaces = await world.build(gateway, users, rng, args.workspaces, args.writers, 2)
+    writers = _writers(spaces, gateway, history, rng)
+    stop = asyncio.Event()
+    running = [asyncio.create_task(w.run(stop, args.pause)) for w in writers]
+    started = time.monotonic()
+    while (elapsed := time.monotonic() - started) < args.seconds:
+        await asyncio.sleep(min(10.0, args.seconds - elapsed))
+        done = sum(row["attempted"] for row in history.by_kind().values())
+        print(f"soak: {time.monotonic() - started:.0f} s, {done} operations", flush=True)
+    stop.set()
+    await asyncio.gather(*running)
+    print("soak: load stopped; checking every guarantee", flush=True)
+    verdict = await check(stores, writers, history, [s.id for s in spaces])
+    for writer in writers:
+        await writer.caller.close()
+    print(report.render(args.seed, args.seconds, history, verdict, Counter()), flush=True)
+    return verdict
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--seed", type=int, default=random.randrange(1 << 32))
+    parser.add_argument("--workspaces", type=int, default=2)
+    parser.add_argument("--writers", type=int, default=3, help="per workspace")
+    parser.add_argument(
+        "--pause", type=float, default=0.05, help="mean seconds between a writer's operations"
+    )
+    verdict = asyncio.run(soak(parser.parse_args()))
+    raise SystemExit(0 if verdict.ok else 1)
+
+
+if __name__ == "__main__":
+    main()
