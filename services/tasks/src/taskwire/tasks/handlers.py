@@ -34,8 +34,9 @@ from taskwire.common.events.projects import (
     WorkspaceState,
 )
 from taskwire.common.outbox import EventUnitOfWork
+from taskwire.tasks import status_deletion
 from taskwire.tasks.replica import board, rows
-from taskwire.tasks.replica.invalidation import member_entry, project_entry
+from taskwire.tasks.replica.invalidation import announce, member_entry, project_entry
 
 # The directory entries an event changed (see `replica.invalidation`).
 Changed = list[str]
@@ -73,11 +74,19 @@ async def status_saved(uow: EventUnitOfWork, envelope: Envelope) -> Changed:
 
 
 async def status_deleted(uow: EventUnitOfWork, envelope: Envelope) -> Changed:
+    """The tombstone, then its tasks to `move_to` a chunk per commit (see `status_deletion`). A
+    deletion already applied still moves what an earlier delivery, dying part-way, left behind."""
     status = envelope.data_as(StatusDeletedState)
-    if not await rows.save_status(uow.connection, status):
+    changed: Changed = []
+    if await rows.save_status(uow.connection, status):
+        changed = [project_entry(status.project_id)]
+        # Announced with the tombstone's commit, not after the last chunk's: every process
+        # refuses the status from then on, however long its tasks take to move.
+        await announce(uow.connection, changed[0])
+    elif not await status_deletion.has_tasks_left(uow.connection, status):
         return []
-    uow.emit(*await board.move_tasks_of_deleted(uow.connection, status, envelope.actor_id))
-    return [project_entry(status.project_id)]
+    await status_deletion.move_tasks_of_deleted(uow, status, envelope.actor_id)
+    return changed
 
 
 HANDLERS: Final[dict[str, Handler]] = {
