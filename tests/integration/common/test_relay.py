@@ -106,3 +106,36 @@ async def test_published_rows_past_retention_are_deleted_and_unpublished_ones_ke
         return {row["routing_key"] for row in await outbox_db.outbox_rows()}
 
     await eventually_equals(kept, {"new.published", "old.unpublished"}, what="rows kept")
+
+
+async def test_one_cleanup_round_deletes_every_expired_row_in_chunks(
+    make_broker: BrokerFactory, make_relay: RelayFactory, outbox_db: OutboxDb
+) -> None:
+    """More expired rows than one chunk: the round goes on chunk after chunk, not an interval
+    later, so cleanup keeps up with any write rate; unpublished rows are never deleted."""
+    async with outbox_db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                """INSERT INTO outbox (id, routing_key, payload, created_at, published_at)
+                   SELECT gen_random_uuid(), 'old.published', '\\x7b7d',
+                          now() - interval '3 h', now() - interval '2 h'
+                   FROM generate_series(1, 25)"""
+            )
+        )
+        await conn.execute(
+            text(
+                """INSERT INTO outbox (id, routing_key, payload, created_at, published_at,
+                                       next_attempt_at)
+                   SELECT gen_random_uuid(), 'old.unpublished', '\\x7b7d', now() - interval '3 h',
+                          NULL, now() + interval '1 h'
+                   FROM generate_series(1, 3)"""
+            )
+        )
+    make_relay(
+        make_broker(), retention_seconds=3600, cleanup_every_seconds=3600, cleanup_chunk_size=10
+    )
+
+    async def kept() -> list[str]:
+        return [row["routing_key"] for row in await outbox_db.outbox_rows()]
+
+    await eventually_equals(kept, ["old.unpublished"] * 3, what="rows kept")

@@ -37,6 +37,7 @@ class RelayConfig:
     poll_seconds: float = 5.0
     retention_seconds: int = 86_400
     cleanup_every_seconds: float = 60.0
+    cleanup_chunk_size: int = 5_000
     broker_grace_seconds: float = 5.0
     lock_key: int | None = None
 
@@ -129,10 +130,15 @@ class OutboxRelay:
                 raise ConnectionError("the relay's database session ended")
             sent = await self._relay_batch(conn)
             backoff.reset()
+            cleanup_behind = False
             if loop.time() >= next_cleanup:
-                await self._delete_published(conn)
-                next_cleanup = loop.time() + self.config.cleanup_every_seconds
-            if sent < self.config.batch_size:
+                # A full chunk means more are due: the next one follows the next batch rather
+                # than the next interval, so cleanup keeps up with any write rate while each
+                # DELETE stays short and publishing still goes first.
+                cleanup_behind = await self._delete_published(conn)
+                if not cleanup_behind:
+                    next_cleanup = loop.time() + self.config.cleanup_every_seconds
+            if sent < self.config.batch_size and not cleanup_behind:
                 idle = await self._idle_seconds(conn)
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
                 # that lands as the wake-up is set (a commit just before shutdown), and the
@@ -242,16 +248,22 @@ class OutboxRelay:
             ", ".join(f"{key} x{n}" for key, n in keys.most_common()),
         )
 
-    async def _delete_published(self, conn: asyncpg.Connection) -> None:
-        # Published rows only: an unpublished event is never deleted, however old.
+    async def _delete_published(self, conn: asyncpg.Connection) -> bool:
+        """Delete one chunk of rows published before the retention; True if it came back full."""
+        # Published rows only: an unpublished event is never deleted, however old. Oldest first,
+        # along the published_at index.
         deleted = await conn.execute(
             f"""DELETE FROM {self._t} WHERE seq IN (
                     SELECT seq FROM {self._t}
-                    WHERE published_at < now() - make_interval(secs => $1) LIMIT 10000)""",
+                    WHERE published_at < now() - make_interval(secs => $1)
+                    ORDER BY published_at LIMIT $2)""",
             float(self.config.retention_seconds),
+            self.config.cleanup_chunk_size,
         )
-        if deleted != "DELETE 0":
-            log.info("outbox cleanup: %s", deleted)
+        count = int(deleted.split()[-1])
+        if count:
+            log.info("outbox cleanup: %d rows deleted", count)
+        return count >= self.config.cleanup_chunk_size
 
 
 def _end(spans: list[Span], outcomes: list[BaseException | None]) -> None:
