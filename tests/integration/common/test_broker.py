@@ -12,10 +12,11 @@ import aiormq
 import pytest
 from aio_pika.abc import AbstractRobustConnection, DeliveryMode
 
-from taskwire.common.broker import OutgoingMessage, QueueSpec, Unroutable
+from taskwire.common.broker import OutgoingMessage, QueueSpec, Refused, Unroutable
 from taskwire.testkit.waiting import eventually
 from tests.support.amqp import open_tap
 from tests.support.factories import BrokerFactory
+from tests.support.full_queue import declare_full_queue
 from tests.support.tcp_proxy import TcpProxy
 
 
@@ -91,6 +92,24 @@ async def test_a_returned_message_is_reported_unroutable(
         "m-1",
         "m-3",
     ]
+
+
+async def test_a_nacked_message_is_reported_refused_not_unroutable(
+    make_broker: BrokerFactory,
+    amqp: AbstractRobustConnection,
+    exchange_names: tuple[str, str],
+    unique: str,
+) -> None:
+    """A queue at its length limit that rejects publishes makes the broker nack."""
+    broker = make_broker()
+    await broker.wait_connected(timeout=10)
+    await declare_full_queue(amqp, exchange_names[0], f"full{unique}", "item.*")
+    outcomes = await broker.publish(
+        [message("item.created", 1), message("item.created", 2), message("nobody.listens", 3)]
+    )
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], Refused)
+    assert isinstance(outcomes[2], Unroutable)
 
 
 async def test_wait_connected_times_out_and_a_later_call_connects(

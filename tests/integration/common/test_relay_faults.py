@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aio_pika import Message
 from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.testkit.waiting import eventually, eventually_equals
 from tests.support.amqp import EventTap, open_tap
 from tests.support.factories import BrokerFactory, RelayFactory
+from tests.support.full_queue import declare_full_queue
 from tests.support.outbox_db import OutboxDb, save_items
 from tests.support.tcp_proxy import TcpProxy
 
@@ -118,7 +120,7 @@ async def _deferred(row: Any) -> dict[str, Any] | None:
     return found if found["attempts"] >= 1 else None
 
 
-async def test_events_the_broker_refuses_are_retried_in_order(
+async def test_an_event_the_broker_refuses_is_retried_in_its_place_not_deferred(
     make_broker: BrokerFactory,
     make_relay: RelayFactory,
     outbox_db: OutboxDb,
@@ -126,24 +128,34 @@ async def test_events_the_broker_refuses_are_retried_in_order(
     exchange_names: tuple[str, str],
     unique: str,
 ) -> None:
-    """A full queue that rejects publishes makes the broker nack: not lost, not deferred."""
-    channel = await amqp.channel()
-    exchange = await channel.declare_exchange(exchange_names[0], "topic", durable=True)
-    full = await channel.declare_queue(
-        f"full{unique}",
-        exclusive=True,
-        arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
-    )
-    await full.bind(exchange, "item.*")
+    """A full queue that rejects publishes makes the broker nack: the event is neither lost nor
+    deferred as unroutable, and no later event is recorded published ahead of it."""
+    full = await declare_full_queue(amqp, exchange_names[0], f"full{unique}", "item.created")
+    await full.channel.default_exchange.publish(Message(b"{}", message_id="filler"), full.name)
+    elsewhere = await open_tap(amqp, exchange_names[0], "item.updated")
     make_relay(make_broker())
-    events = await save_items(outbox_db, ["a", "b", "c"])
+    refused = await outbox_db.save_item("refused")
+    behind = await outbox_db.save_item("behind", event_type="item.updated")
+    last = await outbox_db.save_item("last")
 
+    # `behind` is routed to another queue and confirmed, yet it goes out again after each retry
+    # of the refused event instead of being recorded published before it.
+    for _ in range(2):
+        assert (await elsewhere.next_message()).message_id == str(behind.id)
+    rows = await outbox_db.outbox_rows()
+    assert [row["published_at"] for row in rows] == [None, None, None]
+    assert all(row["next_attempt_at"] is None for row in rows)
+    assert all(row["last_error"] is None for row in rows)
+
+    assert (await full.get(no_ack=True)).message_id == "filler"  # room again, for one
     received: list[str | None] = []
-    while len(received) < 3:
+    while len(received) < 2:
         message = await eventually(lambda: full.get(fail=False, no_ack=True), what="next event")
         assert message is not None
         received.append(message.message_id)
-    assert received == [str(e.id) for e in events]
+    assert received == [str(refused.id), str(last.id)]
     await eventually_equals(outbox_db.unpublished, 0, what="unpublished rows")
     rows = await outbox_db.outbox_rows()
+    published = [row["published_at"] for row in rows]
+    assert published == sorted(published)
     assert all(row["next_attempt_at"] is None for row in rows)

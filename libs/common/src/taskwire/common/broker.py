@@ -23,6 +23,8 @@ from aio_pika.abc import (
     DeliveryMode,
     ExchangeType,
 )
+from aio_pika.exceptions import DeliveryError
+from aiormq.abc import DeliveredMessage
 from pamqp.commands import Basic
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
@@ -63,6 +65,11 @@ class OutgoingMessage:
 
 class Unroutable(Exception):
     """The broker returned a mandatory message: no queue is bound to its routing key."""
+
+
+class Refused(Exception):
+    """The broker nacked a message: it did not take it (an internal error, or a queue at its
+    length limit that rejects publishes). A failed publish, to be retried in its place."""
 
 
 class Broker:
@@ -223,7 +230,8 @@ class Broker:
         """Publish in order with confirms and `mandatory`; one outcome per message.
 
         The messages go out back to back on one channel, so the broker routes them in this order;
-        each outcome is None once confirmed, `Unroutable` if returned, or the error that stopped it.
+        each outcome is None once confirmed, `Unroutable` if returned, `Refused` if nacked, or the
+        error that stopped it.
         """
         if not self.is_connected:
             raise ConnectionError("not connected to the broker")
@@ -241,20 +249,25 @@ class Broker:
         return [None if r is True else r if isinstance(r, BaseException) else None for r in results]
 
     async def _publish_one(self, exchange: AbstractExchange, message: OutgoingMessage) -> bool:
-        result = await exchange.publish(
-            aio_pika.Message(
-                message.body,
-                content_type="application/json",
-                delivery_mode=DeliveryMode.PERSISTENT,
-                message_id=message.message_id,
-                type=message.routing_key,
-                headers=message.headers,
-            ),
-            routing_key=message.routing_key,
-            mandatory=True,
-        )
-        if not isinstance(result, Basic.Ack):
+        try:
+            result = await exchange.publish(
+                aio_pika.Message(
+                    message.body,
+                    content_type="application/json",
+                    delivery_mode=DeliveryMode.PERSISTENT,
+                    message_id=message.message_id,
+                    type=message.routing_key,
+                    headers=message.headers,
+                ),
+                routing_key=message.routing_key,
+                mandatory=True,
+            )
+        except DeliveryError as exc:  # a Basic.Nack: returns are results on this channel
+            raise Refused(f"{message.routing_key!r} nacked by the broker") from exc
+        if isinstance(result, DeliveredMessage):  # returned: mandatory, and no queue bound
             raise Unroutable(f"no queue bound for routing key {message.routing_key!r}")
+        if not isinstance(result, Basic.Ack):
+            raise Refused(f"{message.routing_key!r} not confirmed: {result!r}")
         return True
 
     async def publish_to_dead_letters(

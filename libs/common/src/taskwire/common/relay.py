@@ -192,6 +192,13 @@ class OutboxRelay:
             _end(spans, [exc] * len(spans))
             raise BrokerUnavailable(repr(exc)) from exc
         _end(spans, outcomes)
+        failed = [err for err in outcomes if err is not None and not isinstance(err, Unroutable)]
+        if failed:
+            # The first failed event and all after it are left as they are, even those the
+            # broker confirmed, and sent again in order: none is recorded published ahead of an
+            # earlier one, and no delay lets later events leave first once the broker takes it.
+            settled = outcomes.index(failed[0])
+            rows, outcomes = rows[:settled], outcomes[:settled]
         confirmed = [row["seq"] for row, err in zip(rows, outcomes, strict=True) if err is None]
         if confirmed:
             await conn.execute(
@@ -209,10 +216,7 @@ class OutboxRelay:
                 self.metrics.events_published.labels(row["routing_key"]).inc()
             elif isinstance(err, Unroutable):
                 self.metrics.events_returned.labels(row["routing_key"]).inc()
-        failed = [err for err in outcomes if err is not None and not isinstance(err, Unroutable)]
-        if failed:
-            # Left as they are, not deferred: a delay would let events committed after them
-            # leave first once the broker is back. The next leader retries them in order.
+        if failed:  # the next leader retries them, in order
             raise BrokerUnavailable(f"{len(failed)} publishes failed: {failed[0]!r}")
         return len(rows)
 
