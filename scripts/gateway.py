@@ -3,7 +3,8 @@
     python scripts/gateway.py            (port: TASKWIRE_GATEWAY_PORT, default 8080)
 
 Renders deploy/nginx/taskwire.conf.template with the services' local addresses (their
-TASKWIRE_<SERVICE>_HOST/PORT, as the supervisor runs them) into a private directory, checks
+TASKWIRE_<SERVICE>_HOST/PORT, as the supervisor runs them, or the replicas listed in
+TASKWIRE_<SERVICE>_UPSTREAMS) into a private directory, checks
 it (`nginx -t`) and runs nginx there, so it needs no system configuration and leaves none.
 """
 
@@ -50,7 +51,11 @@ LIMITS = {
 
 
 def upstream(service: str, port: int) -> str:
+    """The service's address; or, when TASKWIRE_<SERVICE>_UPSTREAMS lists several (host:port,
+    comma-separated: replicas), all of them, among which nginx balances and fails over."""
     prefix = f"TASKWIRE_{service.upper()}_"
+    if replicas := os.environ.get(prefix + "UPSTREAMS"):
+        return "; server ".join(address.strip() for address in replicas.split(","))
     host = os.environ.get(prefix + "HOST", "127.0.0.1")
     host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return f"{host}:{os.environ.get(prefix + 'PORT', port)}"

@@ -20,12 +20,12 @@ from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.settings import DatabaseSettings
-from taskwire.testkit.gateway import SERVICES, behind_gateway
 from taskwire.testkit.infra import Infra, provide_infra
 from taskwire.testkit.running import run_environment
 from taskwire.testkit.soak import report, world
 from taskwire.testkit.soak.calls import Caller
 from taskwire.testkit.soak.checker import Stores, Verdict, check
+from taskwire.testkit.soak.cluster import SERVICES, Cluster, running_cluster
 from taskwire.testkit.soak.history import History
 from taskwire.testkit.soak.writers import Writer
 from taskwire.testkit.users import Users
@@ -39,15 +39,17 @@ OPEN_GATE = {
 
 
 @contextlib.asynccontextmanager
-async def system(infra: Infra, amqp: AbstractRobustConnection) -> AsyncIterator[tuple[str, Stores]]:
-    """The run command's system on names of its own (removed afterwards): the gateway's URL, and
-    where the checker reads each service's state."""
+async def system(
+    infra: Infra, amqp: AbstractRobustConnection
+) -> AsyncIterator[tuple[Cluster, Stores]]:
+    """The production shape (`cluster`) on names of its own (removed afterwards), and where the
+    checker reads each service's state."""
     unique = uuid.uuid4().hex[:10]
     names = (f"taskwire.events.soak{unique}", f"taskwire.dlx.soak{unique}")
     try:
         async with (
             run_environment(infra, unique, names, amqp) as env,
-            behind_gateway(env | OPEN_GATE) as gateway,
+            running_cluster(env | OPEN_GATE) as cluster,
         ):
             channel = await amqp.channel()
 
@@ -62,7 +64,7 @@ async def system(infra: Infra, amqp: AbstractRobustConnection) -> AsyncIterator[
             def dsn(service: str) -> str:
                 return asyncpg_dsn(env[f"TASKWIRE_{service.upper()}_DATABASE_URL"])
 
-            yield gateway, Stores(dsn("projects"), dsn("tasks"), dsn("aggregator"), dead_letters)
+            yield cluster, Stores(dsn("projects"), dsn("tasks"), dsn("aggregator"), dead_letters)
     finally:
         cleanup = await amqp.channel()
         for name in names:
@@ -86,8 +88,10 @@ async def soak(args: argparse.Namespace) -> Verdict:
     with provide_infra() as infra:
         amqp = await aio_pika.connect_robust(infra.amqp_url)
         try:
-            async with system(infra, amqp) as (gateway, stores):
-                return await _drive(args, rng, history, gateway, stores)
+            async with system(infra, amqp) as (cluster, stores):
+                print(f"soak: every service twice behind {cluster.gateway}; logs in "
+                      f"{cluster.directory}", flush=True)  # fmt: skip
+                return await _drive(args, rng, history, cluster.gateway, stores)
         finally:
             await amqp.close()
 
