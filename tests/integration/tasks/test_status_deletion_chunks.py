@@ -5,10 +5,14 @@ finished by the next one."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.exc import DBAPIError
 
@@ -16,6 +20,7 @@ from taskwire.common.consumer import Consumer
 from taskwire.common.db import asyncpg_dsn
 from taskwire.common.events import Envelope
 from taskwire.common.events.projects import (
+    MEMBER_ADDED,
     PROJECT_CREATED,
     STATUS_DELETED,
     Category,
@@ -24,18 +29,21 @@ from taskwire.common.events.projects import (
 )
 from taskwire.common.events.tasks import TASK_MOVED
 from taskwire.common.runtime import ServiceRuntime
-from taskwire.projects.events import project_event, status_event
+from taskwire.projects.events import member_event, project_event, status_event
 from taskwire.tasks.app import create_app
 from taskwire.tasks.settings import TasksSettings
+from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
 from tests.integration.tasks.replica_helpers import (
     ACTOR,
     ReplicaDb,
     deleted,
+    member_state,
     project_state,
     status_of,
     workspace_state,
 )
+from tests.support.problems import assert_problem
 from tests.support.replica import outgoing
 from tests.support.service_fixtures import ServiceUnderTest
 
@@ -70,7 +78,7 @@ async def project(db: ReplicaDb) -> ProjectState:
     return created
 
 
-async def add_tasks(db: ReplicaDb, project: ProjectState, status: StatusState, n: int) -> None:
+async def add_tasks(db: ReplicaDb, status: StatusState, n: int) -> None:
     """`n` tasks at the end of `status`, in one statement (as n creates would leave them)."""
     await db.execute(
         """
@@ -85,8 +93,8 @@ async def add_tasks(db: ReplicaDb, project: ProjectState, status: StatusState, n
         FROM seq, generate_series(1, :n) AS i
         """,
         n=n,
-        project_id=project.id,
-        workspace_id=project.workspace_id,
+        project_id=status.project_id,
+        workspace_id=status.workspace_id,
         status_id=status.id,
         category=status.category.value,
     )
@@ -115,7 +123,7 @@ async def test_a_status_too_large_for_one_transaction_reaches_move_to_with_one_e
     runtime: ServiceRuntime, db: ReplicaDb, project: ProjectState
 ) -> None:
     review, done = status_of(project, Category.IN_REVIEW), status_of(project, Category.DONE)
-    await add_tasks(db, project, review, MANY)
+    await add_tasks(db, review, MANY)
 
     consumer = await deliver(runtime, status_event(STATUS_DELETED, deleted(review, done.id), ACTOR))
 
@@ -128,43 +136,63 @@ async def test_a_status_too_large_for_one_transaction_reaches_move_to_with_one_e
     assert await db.row("SELECT last_position FROM projects") == {"last_position": 2 * MANY}
 
 
+@asynccontextmanager
+async def last_task_held(
+    database_url: str, status: StatusState
+) -> AsyncIterator[tuple[asyncpg.Connection, UUID]]:
+    """An edit holding the column's last task, and that task: a deletion's run waits at the chunk
+    that takes it (the chunks before it committed) until the edit ends with the block."""
+    other = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        async with other.transaction():
+            held: UUID = await other.fetchval(
+                "SELECT id FROM tasks WHERE status_id = $1 "
+                "ORDER BY position DESC LIMIT 1 FOR UPDATE",
+                status.id,
+            )
+            yield other, held
+    finally:
+        await other.close()
+
+
+async def waiting_run(other: asyncpg.Connection) -> int:
+    """The server process of the run, once it waits for the edit."""
+
+    async def waiting() -> int | None:
+        sql = (
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        found: int | None = await other.fetchval(sql)
+        return found
+
+    pid = await eventually(waiting, timeout=30, what="the deletion waiting for the edit")
+    assert pid is not None
+    return pid
+
+
+async def moved_to(db: ReplicaDb, status: StatusState) -> int:
+    (found,) = await db.rows(MOVED, status_id=status.id)
+    tasks: int = found["tasks"]
+    return tasks
+
+
 async def test_a_redelivery_after_a_crash_part_way_moves_the_rest_once(
     db: ReplicaDb, project: ProjectState, database_url: str
 ) -> None:
     review, done = status_of(project, Category.IN_REVIEW), status_of(project, Category.DONE)
-    await add_tasks(db, project, review, 3_000)
+    await add_tasks(db, review, 3_000)
     deletion = status_event(STATUS_DELETED, deleted(review, done.id), ACTOR)
-    other = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        # The last task of the column held by an edit: the run stops at the chunk that takes it.
-        holding = other.transaction()
-        await holding.start()
-        await other.execute(
-            "SELECT id FROM tasks WHERE status_id = $1 ORDER BY position DESC LIMIT 1 FOR UPDATE",
-            review.id,
-        )
+    async with last_task_held(database_url, review) as (other, _):
         run = asyncio.create_task(db.apply(deletion))
-
-        async def waiting_run() -> int | None:
-            sql = (
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            found: int | None = await other.fetchval(sql)
-            return found
-
-        pid = await eventually(waiting_run, timeout=30, what="the deletion waiting for the edit")
+        pid = await waiting_run(other)
         # The consumer's process dies there: its connection goes, its transaction with it.
         await other.fetchval("SELECT pg_terminate_backend($1)", pid)
         with pytest.raises(DBAPIError):
             await run
-        await holding.rollback()
-    finally:
-        await other.close()
     await db.engine.dispose()
 
-    (kept,) = await db.rows(MOVED, status_id=done.id)
-    assert 0 < kept["tasks"] < 3_000, "the chunks before the crash stay committed"
+    assert 0 < await moved_to(db, done) < 3_000, "the chunks before the crash stay committed"
     assert await db.row("SELECT deleted FROM statuses WHERE id = :id", id=review.id) == {
         "deleted": True
     }
@@ -174,3 +202,28 @@ async def test_a_redelivery_after_a_crash_part_way_moves_the_rest_once(
     assert await db.rows(PLACES) == [{"status_id": done.id, "tasks": 3_000, "min": 2, "max": 2}]
     assert await db.rows(EVENTS_PER_TASK, moved=TASK_MOVED) == [{"per_task": 1}]
     assert await db.row("SELECT count(*) AS events FROM outbox") == {"events": 3_000}
+
+
+async def test_part_way_its_tasks_answer_as_before_and_the_status_takes_no_new_task(
+    client: httpx.AsyncClient, users: Users, db: ReplicaDb, project: ProjectState, database_url: str
+) -> None:
+    ada = users("ada")
+    await db.apply(member_event(MEMBER_ADDED, member_state(project.workspace_id, ada), ACTOR))
+    review, done = status_of(project, Category.IN_REVIEW), status_of(project, Category.DONE)
+    await add_tasks(db, review, 1_200)
+    deletion = status_event(STATUS_DELETED, deleted(review, done.id), ACTOR)
+    async with last_task_held(database_url, review) as (other, last):
+        run = asyncio.create_task(db.apply(deletion))
+        await waiting_run(other)
+        assert 0 < await moved_to(db, done) < 1_200
+
+        found = await client.get(f"/api/v1/tasks/{last}", headers=ada.auth)
+        assert (found.status_code, found.json()["status_id"]) == (200, str(review.id))
+        into_review = {"title": "late", "status_id": str(review.id)}
+        url = f"/api/v1/projects/{project.id}/tasks"
+        refused = await client.post(url, json=into_review, headers=ada.auth)
+        assert_problem(refused, 422, "unprocessable")
+    await run
+
+    assert await db.rows(PLACES) == [{"status_id": done.id, "tasks": 1_200, "min": 2, "max": 2}]
+    assert await db.rows(EVENTS_PER_TASK, moved=TASK_MOVED) == [{"per_task": 1}]
