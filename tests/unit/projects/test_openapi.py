@@ -34,6 +34,7 @@ OWN_STATUSES = {
     "POST /api/v1/projects/{project_id}/statuses": {201, 400, 403, 404, 409},
     "PATCH /api/v1/statuses/{status_id}": {200, 400, 403, 404, 412},
     "DELETE /api/v1/statuses/{status_id}": {204, 403, 404, 409, 412},
+    "GET /internal/v1/workspaces/{workspace_id}/roster": {200, 404},
 }
 
 

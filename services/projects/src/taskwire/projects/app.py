@@ -11,6 +11,7 @@ from taskwire.common.settings import load_settings
 from taskwire.common.telemetry import Telemetry
 from taskwire.projects import handlers, tables
 from taskwire.projects.api import router
+from taskwire.projects.api.internal import router as internal_router
 from taskwire.projects.settings import ProjectsSettings
 
 
@@ -40,4 +41,5 @@ def create_app(
     runtime.install(app)
     openapi.document(app)
     app.include_router(router)
+    app.include_router(internal_router)  # outside /api/v1: the gateway never routes /internal
     return app
