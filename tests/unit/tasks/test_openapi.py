@@ -27,6 +27,7 @@ OWN_STATUSES = {
     "GET /api/v1/me/tasks": {200, 400},
     "GET /internal/v1/task-facts": {200},
     "POST /internal/v1/task-facts/lookup": {200, 400},
+    "POST /internal/v1/replica/workspaces/{workspace_id}/members/repair": {200, 404},
 }
 
 

@@ -15,11 +15,13 @@ from taskwire.common.telemetry import Telemetry
 from taskwire.tasks import handlers, tables
 from taskwire.tasks.api import router
 from taskwire.tasks.api.internal import router as internal_router
+from taskwire.tasks.api.replica import router as replica_router
 from taskwire.tasks.idempotency import purge_expired_keys
 from taskwire.tasks.replica.consumer import Replica
 from taskwire.tasks.replica.directory import Directory
 from taskwire.tasks.replica.invalidation import follow_invalidations
 from taskwire.tasks.replica.projects_client import ProjectsClient
+from taskwire.tasks.replica.repair import MembersRepair
 from taskwire.tasks.settings import TasksSettings
 
 
@@ -53,6 +55,7 @@ def create_app(
         max_entries=settings.directory_max_entries,
     )
     replica.directory = directory
+    repair = MembersRepair(runtime.database.engine, client, directory)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +64,8 @@ def create_app(
                 follow_invalidations(asyncpg_dsn(settings.database_url), directory), "directory"
             )
             runtime.spawn(purge_expired_keys(runtime.database.engine, settings), "idempotency")
+            if settings.replica_repair_interval_seconds > 0:
+                runtime.spawn(repair.sweep(settings.replica_repair_interval_seconds), "repair")
             try:
                 yield
             finally:
@@ -79,6 +84,9 @@ def create_app(
     openapi.document(app)
     app.state.settings = settings
     app.state.directory = directory
+    app.state.members_repair = repair
     app.include_router(router)
-    app.include_router(internal_router)  # outside /api/v1: the gateway never routes /internal
+    # Outside /api/v1: the gateway never routes /internal.
+    app.include_router(internal_router)
+    app.include_router(replica_router)
     return app

@@ -27,6 +27,12 @@ class TasksSettings(DatabaseSettings):
         gt=0,
         description="safety net: cached replica entries are reloaded at least this often",
     )
+    replica_repair_interval_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="one workspace's members compared with the projects service's roster this"
+        " often, in turn (repairs what a lost event left behind); 0: only when asked",
+    )
     directory_max_entries: int = Field(100_000, ge=100)
     idempotency_retention_seconds: int = Field(86_400, ge=60)
     bulk_max_tasks: int = Field(500, ge=1, le=5_000)

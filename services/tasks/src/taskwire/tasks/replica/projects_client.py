@@ -1,4 +1,5 @@
-"""Read-through: when the replica lacks what a request needs, ask the projects service.
+"""Read-through: when the replica lacks what a request needs, ask the projects service. Also
+the roster a repair of the replica reads (`replica.repair`).
 
 The replica can lag a user's own previous request (a project created a moment ago, its event not
 consumed yet). The projects service is asked as the caller, so it answers only what the caller
@@ -16,7 +17,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskwire.common.auth import Caller
+from taskwire.common.errors import ServiceUnavailable
 from taskwire.common.events.projects import MemberState, ProjectState
+from taskwire.common.problems import NotFound
 from taskwire.common.service_client import ServiceClient
 from taskwire.tasks.replica import rows
 from taskwire.tasks.replica.invalidation import announce, member_entry, project_entry
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 class ProjectsClient:
     def __init__(self, settings: TasksSettings, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._internal = {"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"}
         self._service = ServiceClient(
             "projects",
             settings.projects_url,
@@ -56,6 +60,29 @@ class ProjectsClient:
             if await rows.save_member(conn, member):
                 await announce(conn, member_entry(member.workspace_id, member.user_id))
         return True
+
+    async def roster(self, workspace_id: UUID) -> list[MemberState]:
+        """Every member row of the workspace, removed ones too (see `replica.repair`), asked
+        as this service; NotFound when the projects service has no such workspace."""
+        path = f"/internal/v1/workspaces/{workspace_id}/roster"
+        found: list[MemberState] = []
+        params: dict[str, str] = {}
+        while True:
+            response = await self._service.request(
+                "GET", path, headers=self._internal, params=params
+            )
+            if response.status_code == 404:
+                raise NotFound("the projects service has no such workspace")
+            if not response.is_success:
+                raise ServiceUnavailable(
+                    f"the projects service answered {response.status_code} to {path}"
+                    " (is TASKWIRE_INTERNAL_TOKEN the same for both?)"
+                )
+            page = response.json()
+            found.extend(MemberState.model_validate(m) for m in page["items"])
+            if page["next_after"] is None:
+                return found
+            params = {"after": page["next_after"]}
 
     async def close(self) -> None:
         await self._service.close()
