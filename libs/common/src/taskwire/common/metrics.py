@@ -123,6 +123,13 @@ class ServiceMetrics:
             ["queue"],
             registry=r,
         )
+        self.dead_letters = Gauge(
+            "taskwire_dead_letter_queue_messages",
+            "Messages held in a dead-letter queue (<queue>.dlq), sampled every few seconds: each"
+            " is an event whose effect is missing until it is replayed",
+            ["queue"],
+            registry=r,
+        )
         self.dependency_up = Gauge(
             "taskwire_dependency_up",
             "1 while a dependency the service needs answers, 0 while it does not",

@@ -1,7 +1,7 @@
 """Figures read every few seconds rather than per event: the outbox's backlog, the depth of the
-queues this service consumes, and whether each dependency answers. Read apart from the relay
-and the consumers, so they stay true while those are stalled (the broker down, say), which is
-when they matter."""
+queues this service consumes and of their dead-letter queues, and whether each dependency
+answers. Read apart from the relay and the consumers, so they stay true while those are stalled
+(the broker down, say), which is when they matter."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aio_pika.abc import AbstractRobustChannel
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskwire.common.broker import Broker
+from taskwire.common.broker import Broker, QueueSpec
 from taskwire.common.health import ReadinessCheck, readiness
 from taskwire.common.metrics import ServiceMetrics
 
@@ -89,6 +89,9 @@ class Sampler:
             for name in self.queues:
                 declared = await amqp.queue_declare(name, passive=True)
                 self.metrics.queue_messages.labels(name).set(declared.message_count or 0)
+                dead = QueueSpec(name, ()).dead_letter_queue
+                declared = await amqp.queue_declare(dead, passive=True)
+                self.metrics.dead_letters.labels(dead).set(declared.message_count or 0)
         except Exception as exc:
             log.debug("could not read queue depths: %r", exc)
             self._channel = None
