@@ -3,8 +3,10 @@ replica (and, for a status that changes, on its board).
 
 Every event carries its subject's full state; it is applied only when its version is newer than
 the replica's (see `replica.rows`), so a duplicate or a stale event changes nothing, tasks
-included. Each handler answers the directory entries it changed; the replica's consumer
-(`replica.consumer`) has every process forget them once the change is committed.
+included; a deletion's duplicate only moves the tasks a delivery that died part-way left in the
+deleted status (see `status_deletion`). Each handler answers the directory entries it changed;
+the replica's consumer (`replica.consumer`) has every process forget them once the change is
+committed.
 """
 
 from __future__ import annotations
