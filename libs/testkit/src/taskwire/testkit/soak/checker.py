@@ -32,7 +32,7 @@ class Stores:
 @dataclass
 class Verdict:
     violations: dict[str, list[str]] = field(default_factory=dict)
-    converged_after: float | None = None
+    converged_at: float | None = None  # time.monotonic() when every flow had converged
 
     def add(self, guarantee: str, found: Sequence[str]) -> None:
         self.violations.setdefault(guarantee, []).extend(found)
@@ -212,7 +212,7 @@ async def check(
         flowing = await counted(stores, projects) + await replicated(stores, workspaces)
         flowing += await drained(stores)
         if not flowing:
-            verdict.converged_after = time.monotonic() - started
+            verdict.converged_at = time.monotonic()
             break
         if time.monotonic() - started > settle_seconds:
             verdict.add("converged", flowing)

@@ -10,16 +10,23 @@ from taskwire.testkit.soak.history import History
 COLUMNS = ("attempted", "acknowledged", "refused", "failed", "retried")
 
 
-def render(seed: int, seconds: float, history: History, verdict: Verdict,
-           faults: Counter[str]) -> str:  # fmt: skip
+def render(
+    seed: int,
+    seconds: float,
+    history: History,
+    verdict: Verdict,
+    faults: Counter[str],
+    quiet_since: float,
+) -> str:
+    """`quiet_since`: when the load had stopped and the last fault was repaired (monotonic)."""
     lines = [f"soak: seed {seed}, {seconds:.0f} s of load"]
     lines.append("faults: " + (", ".join(f"{k} x{n}" for k, n in sorted(faults.items())) or "none"))
     lines.append(f"  {'operation':<14}" + "".join(f"{c:>14}" for c in COLUMNS))
     for kind, row in sorted(history.by_kind().items()):
         lines.append(f"  {kind:<14}" + "".join(f"{row[c]:>14}" for c in COLUMNS))
-    converged = verdict.converged_after
-    after = "NOT within the settle time" if converged is None else f"{converged:.1f} s after"
-    lines.append(f"converged: {after} the load stopped")
+    converged = verdict.converged_at
+    after = "NOT within the settle time" if converged is None else f"{converged - quiet_since:.1f}s"
+    lines.append(f"converged: {after} after the load stopped and the last fault was repaired")
     for guarantee, found in verdict.violations.items():
         lines.append(f"  {'ok  ' if not found else 'FAIL'} {guarantee}: {len(found)} violation(s)")
         lines += [f"         {line}" for line in found[:20]]

@@ -12,7 +12,6 @@ import contextlib
 import random
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -26,6 +25,7 @@ from taskwire.testkit.soak import report, world
 from taskwire.testkit.soak.calls import Caller
 from taskwire.testkit.soak.checker import Stores, Verdict, check
 from taskwire.testkit.soak.cluster import SERVICES, Cluster, running_cluster
+from taskwire.testkit.soak.faults import Faults
 from taskwire.testkit.soak.history import History
 from taskwire.testkit.soak.writers import Writer
 from taskwire.testkit.users import Users
@@ -91,32 +91,60 @@ async def soak(args: argparse.Namespace) -> Verdict:
             async with system(infra, amqp) as (cluster, stores):
                 print(f"soak: every service twice behind {cluster.gateway}; logs in "
                       f"{cluster.directory}", flush=True)  # fmt: skip
-                return await _drive(args, rng, history, cluster.gateway, stores)
+                return await _drive(args, rng, history, cluster, stores)
         finally:
             await amqp.close()
 
 
-async def _drive(args: argparse.Namespace, rng: random.Random, history: History, gateway: str,
-                 stores: Stores) -> Verdict:  # fmt: skip
+async def _drive(
+    args: argparse.Namespace, rng: random.Random, history: History, cluster: Cluster,
+    stores: Stores,
+) -> Verdict:  # fmt: skip
     users = Users(DatabaseSettings(environment="development"))
     print(f"soak: seed {args.seed}; building the world", flush=True)
-    spaces = await world.build(gateway, users, rng, args.workspaces, args.writers, 2)
-    writers = _writers(spaces, gateway, history, rng)
+    spaces = await world.build(cluster.gateway, users, rng, args.workspaces, args.writers, 2)
+    writers = _writers(spaces, cluster.gateway, history, rng)
+    databases = {
+        "projects": stores.projects,
+        "tasks": stores.tasks,
+        "aggregator": stores.aggregator,
+    }
+    faults = Faults(cluster, databases, random.Random(rng.random()), args.server_faults)
     stop = asyncio.Event()
     running = [asyncio.create_task(w.run(stop, args.pause)) for w in writers]
+    if args.faults:
+        every = list(faults.menu)
+        rng.shuffle(every)
+        running += [
+            asyncio.create_task(faults.run(stop, args.fault_gap, order)) for order in (every, [])
+        ]
     started = time.monotonic()
     while (elapsed := time.monotonic() - started) < args.seconds:
         await asyncio.sleep(min(10.0, args.seconds - elapsed))
         done = sum(row["attempted"] for row in history.by_kind().values())
-        print(f"soak: {time.monotonic() - started:.0f} s, {done} operations", flush=True)
+        print(f"soak: {time.monotonic() - started:.0f} s, {done} operations, "
+              f"{len(faults.log)} faults", flush=True)  # fmt: skip
     stop.set()
     await asyncio.gather(*running)
-    print("soak: load stopped; checking every guarantee", flush=True)
+    quiet_since = time.monotonic()
+    print("soak: load stopped, faults repaired; checking every guarantee", flush=True)
     verdict = await check(stores, writers, history, [s.id for s in spaces])
+    verdict.add("7 no process left down", cluster.exited() + await _unready(cluster))
     for writer in writers:
         await writer.caller.close()
-    print(report.render(args.seed, args.seconds, history, verdict, Counter()), flush=True)
+    text = report.render(args.seed, args.seconds, history, verdict, faults.by_kind(), quiet_since)
+    print(text, flush=True)
     return verdict
+
+
+async def _unready(cluster: Cluster) -> list[str]:
+    down = []
+    for replica in cluster.replicas:
+        try:
+            await cluster.ready(replica, timeout=30)
+        except (AssertionError, TimeoutError) as exc:
+            down.append(f"{replica.name} not ready: {exc}")
+    return down
 
 
 def main() -> None:
@@ -125,6 +153,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 32))
     parser.add_argument("--workspaces", type=int, default=2)
     parser.add_argument("--writers", type=int, default=3, help="per workspace")
+    parser.add_argument("--no-faults", dest="faults", action="store_false")
+    parser.add_argument(
+        "--no-server-faults", dest="server_faults", action="store_false",
+        help="leave the machine's Postgres, RabbitMQ and Redis alone (the soak's own faults only)",
+    )  # fmt: skip
+    parser.add_argument("--fault-gap", type=float, default=6.0, help="mean seconds between faults")
     parser.add_argument(
         "--pause", type=float, default=0.05, help="mean seconds between a writer's operations"
     )
