@@ -64,7 +64,7 @@ _MOVE_CHUNK: Final = text(
 # The status taking the tasks, share-locked for the chunk as a create locks it; the board's
 # default column when `move_to` was deleted in turn (before this deletion or between two of its
 # chunks). The board's own, like the event of a rewritten task: one rule for every rewrite.
-_TARGET: Final = board._TARGET
+_TARGET: Final = board.TARGET
 _KNOWN: Final = text("SELECT true FROM statuses WHERE id = :move_to AND project_id = :project_id")
 _LEFT: Final = text(
     "SELECT true FROM tasks WHERE project_id = :project_id AND status_id = :status_id "
@@ -112,4 +112,4 @@ async def _move_chunk(
         "chunk": CHUNK,
     }
     rows = (await conn.execute(_MOVE_CHUNK, params)).all()
-    return [board._event(row, TASK_MOVED, actor) for row in rows]
+    return [board.rewritten(row, TASK_MOVED, actor) for row in rows]
