@@ -6,7 +6,9 @@ Acknowledgement policy, explicitly:
 - the handler raised for the batch     -> the batch is applied again message by message, each in
                                          its own transaction, to find the one at fault; that one
                                          is requeued, and dead-lettered after `delivery_limit`
-- the database is unreachable          -> retried in place with backoff (no message's fault)
+                                         (with `requeue=False`, dead-lettered at once)
+- the database is unreachable          -> retried in place with backoff (no message's fault; and
+                                         whatever else the consumer's `transient` says)
 - the process dies before the ack      -> the broker redelivers the batch; the handler must be
                                          idempotent (the aggregator applies by version)
 
@@ -29,7 +31,15 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, Tracer, set_span_in_context
 
 from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.consumer import Consumer, Transaction, failed, retrying, settle
+from taskwire.common.consumer import (
+    Consumer,
+    Transaction,
+    Transient,
+    failed,
+    is_transient,
+    retrying,
+    settle,
+)
 from taskwire.common.events import Envelope, EventDecodeError
 from taskwire.common.messaging_spans import processing_span
 from taskwire.common.metrics import ServiceMetrics
@@ -61,6 +71,8 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
         metrics: ServiceMetrics | None = None,
         span_per_message: bool = False,
         linger: float = 0.0,
+        transient: Transient = is_transient,
+        requeue: bool = True,
     ) -> None:
         super().__init__(
             broker,
@@ -70,6 +82,8 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
             prefetch=prefetch,
             tracer=tracer,
             metrics=metrics,
+            transient=transient,
+            requeue=requeue,
         )
         self.span_per_message = span_per_message
         self.linger = linger
@@ -133,7 +147,9 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
         last = set_span_in_context(spans[-1]) if spans else context_from(batch[-1].headers)
         token = otel_context.attach(last)
         try:
-            await retrying(lambda: self._apply_batch([item for _, item in parsed]), self.spec)
+            await retrying(
+                lambda: self._apply_batch([item for _, item in parsed]), self.spec, self.transient
+            )
         except Exception as exc:
             for span in spans:
                 failed(span, exc)
@@ -186,7 +202,9 @@ class BatchConsumer(Consumer[UowT], Generic[UowT, ItemT]):
                 continue
             item = items[id(message)]
             try:
-                await retrying(functools.partial(self._apply_batch, [item]), self.spec)
+                await retrying(
+                    functools.partial(self._apply_batch, [item]), self.spec, self.transient
+                )
             except Exception as exc:
                 await self._failed(message, exc)
                 continue

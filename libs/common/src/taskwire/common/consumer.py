@@ -4,9 +4,12 @@ Acknowledgement policy, explicitly:
 - handled and committed            -> ack
 - unparseable envelope             -> dead-lettered at once with the reason, then ack
 - handler raised                   -> nack and requeue; after `delivery_limit` attempts it is
-                                      dead-lettered with the reason, then ack
+                                      dead-lettered with the reason, then ack (or, for a
+                                      consumer built with `requeue=False`, whose order is its
+                                      guarantee, dead-lettered at once: nothing overtakes it)
 - the database is unreachable      -> retried in place with backoff (not the message's fault;
-                                      Redis, for a service that writes there, likewise)
+                                      Redis, for a service that writes there, likewise; a
+                                      consumer's `transient` says what else is retried so)
 - the process dies before the ack  -> the broker redelivers; handlers are idempotent by version
 """
 
@@ -54,6 +57,7 @@ class Transaction(Protocol):
 
 UowT = TypeVar("UowT", bound=Transaction)
 Handler = Callable[[UowT, Envelope], Awaitable[None]]
+Transient = Callable[[BaseException], bool]
 
 REASON_HEADER = "x-taskwire-reason"
 # When the event was committed to its producer's outbox (ms since the epoch), set by the relay:
@@ -61,7 +65,8 @@ REASON_HEADER = "x-taskwire-reason"
 COMMITTED_AT_HEADER = "x-taskwire-committed-at"
 
 
-def _is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
+    """The database (or Redis) could not be reached: no message's fault, tried again in place."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(
@@ -87,8 +92,12 @@ class Consumer(Generic[UowT]):
         in_order: bool = False,
         tracer: Tracer | None = None,
         metrics: ServiceMetrics | None = None,
+        transient: Transient = is_transient,
+        requeue: bool = True,
     ) -> None:
         self.broker = broker
+        self.transient = transient
+        self.requeue = requeue
         self.spec = spec
         self.handler = handler
         self.unit_of_work = unit_of_work
@@ -138,7 +147,7 @@ class Consumer(Generic[UowT]):
         started = time.perf_counter()
         with processing(self.tracer, self.broker.exchange_name, self.spec.name, message) as span:
             try:
-                await retrying(lambda: self._apply(envelope), self.spec)
+                await retrying(lambda: self._apply(envelope), self.spec, self.transient)
             except Exception as exc:
                 failed(span, exc)
                 await self._failed(message, exc)
@@ -165,6 +174,10 @@ class Consumer(Generic[UowT]):
     async def _failed(self, message: AbstractIncomingMessage, exc: Exception) -> None:
         attempts = _delivery_count(message) + 1
         reason = f"{type(exc).__name__}: {exc}"
+        if not self.requeue:
+            log.error("giving up on %s %s: %s", message.routing_key, message.message_id, reason)
+            await self._dead_letter(message, reason)
+            return
         if attempts >= self.spec.delivery_limit:
             log.error(
                 "giving up on %s %s after %d attempts: %s",
@@ -232,20 +245,23 @@ def _delivery_count(message: AbstractIncomingMessage) -> int:
     return value if isinstance(value, int) else 0
 
 
-async def retrying(apply: Callable[[], Awaitable[None]], spec: QueueSpec) -> None:
-    """Run `apply` until it succeeds or fails for a reason other than an unreachable database."""
+async def retrying(
+    apply: Callable[[], Awaitable[None]], spec: QueueSpec, transient: Transient = is_transient
+) -> None:
+    """Run `apply` until it succeeds or fails for a reason `transient` does not excuse (by
+    default, anything but an unreachable database)."""
     # The first attempt outside the retry machinery: nearly every message succeeds at once, and
     # building it would cost a message more than its own decoding does.
     try:
         await apply()
         return
     except Exception as exc:
-        if not _is_transient(exc):
+        if not transient(exc):
             raise
         _unavailable(spec, exc)
     await asyncio.sleep(FIRST_RETRY_SECONDS)
     async for attempt in AsyncRetrying(
-        retry=retry_if_exception(_is_transient),
+        retry=retry_if_exception(transient),
         wait=wait_exponential(multiplier=FIRST_RETRY_SECONDS * 2, max=5.0),
         before_sleep=lambda s: _unavailable(spec, s.outcome.exception() if s.outcome else None),
     ):
