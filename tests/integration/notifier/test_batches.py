@@ -1,6 +1,6 @@
 """Deliveries that piled up are numbered together, and each room still gets its events in the
 queue's order with gapless numbers: across rooms, with copies, with a poison message, with a
-room whose numbering Redis refuses, and with a removal in the middle of the batch. Their acks,
+room whose state Redis lost in part, and with a removal in the middle of the batch. Their acks,
 sent a little later to go several at once, are never lost."""
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from taskwire.notifier.app import Notifier
 from taskwire.notifier.feed_consumer import ACK_WITHIN
 from taskwire.notifier.handlers import RedisStep, parse
 from taskwire.notifier.settings import NotifierSettings
+from taskwire.notifier.store.history import Position
 from taskwire.testkit.board import task_event
 from taskwire.testkit.rest import workspace_and_project
 from taskwire.testkit.users import Users
 from taskwire.testkit.waiting import eventually
 from tests.support.amqp import EventSender, dead_letters
 from tests.support.notifier import Client, add_member, client, removal_event, workspace_event
+from tests.support.redis_server import history
 
 
 @pytest.fixture
@@ -122,47 +124,65 @@ async def test_a_poison_message_in_a_pile_is_dead_lettered_and_the_rest_numbered
     assert "not a valid event envelope" in str((letter.headers or {})[REASON_HEADER])
 
 
-async def test_a_room_redis_refuses_to_number_leaves_no_hole_and_stops_no_other_room(
+@pytest.mark.parametrize(
+    ("damage", "kept"),
+    [
+        pytest.param({"seq": None}, [1, 2, 3], id="counter lost"),
+        pytest.param({"seq": "not a number"}, [1, 2, 3], id="counter unreadable"),
+        pytest.param({"seq": "1"}, [1, 2, 3], id="counter behind its history"),
+        pytest.param({"log": "not a stream"}, [3], id="history of another type"),
+    ],
+)
+async def test_a_room_whose_state_redis_lost_in_part_numbers_on_and_stops_no_other_room(
     notifier: Notifier,
     users: Users,
     projects_service: str,
     events: EventSender,
     amqp: Any,
     settings: NotifierSettings,
+    damage: dict[str, str | None],
+    kept: list[int],
 ) -> None:
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)
     broken = f"workspace:{workspace}"
     await events.publish(workspace_event(workspace), workspace_event(workspace))
     await eventually(lambda: notifier.consumer.handled == 2, what="the room numbered to 2")
-    # The room's counter lost, its stream kept: the next number (1) is behind the stream's last.
     store = redis.Redis.from_url(settings.redis_url)
     keys = f"{settings.redis_key_prefix}notifier:room:{broken}"
-    await store.delete(f"{keys}:seq")
-    refused = workspace_event(workspace, "refused")
+    for key, value in damage.items():
+        await (
+            store.delete(f"{keys}:{key}") if value is None else store.set(f"{keys}:{key}", value)
+        )
+    after = workspace_event(workspace, "after")
     sent = [task_event(project, workspace, f"task {n}") for n in range(4)]
     try:
         async with client(notifier, ada) as feed:
             await feed.subscribe(f"project:{project}")
             async with piled_up(notifier):
-                await events.publish(*sent[:2], refused, *sent[2:])
+                await events.publish(*sent[:2], after, *sent[2:])
             frames = await feed.events(4)
-            [letter] = await dead_letters(amqp, settings.consumer_queue, 1)
-        # The other room's events, before and after the refused one, numbered and sent live.
+            before = await notifier.log.position(broken, None)
+            # The damaged room's next number follows its last, in the same epoch: a client that
+            # saw 2 missed nothing; one that saw 1 is told what it missed is gone if the history
+            # holding 2 was.
+            assert (before.seq, await notifier.log.position(broken, 2)) == (
+                3,
+                Position(before.epoch, 3, complete=True),
+            )
+            assert (await notifier.log.position(broken, 1)).complete == (kept == [1, 2, 3])
+            entries = await history(store, keys)
+            assert [number for number, _ in entries] == kept
+            assert entries[-1][1]["event"]["id"] == str(after.id)
+        # The other room's events, before and after it, numbered and sent live; none put aside.
         assert ([f["seq"] for f in frames], ids(frames)) == (
             [1, 2, 3, 4],
             [str(e.id) for e in sent],
         )
-        assert letter.message_id == str(refused.id)
-        assert "smaller than the target stream top item" in str(
-            (letter.headers or {})[REASON_HEADER]
-        )
-        # Nothing of the refused event was kept: not a number, not a mark that it was seen.
-        assert await store.xlen(f"{keys}:log") == 2
-        assert await store.get(f"{keys}:seq") is None
-        assert not await store.exists(
-            f"{settings.redis_key_prefix}notifier:seen:{broken}:{refused.id}"
-        )
+        channel = await amqp.channel()
+        dlq = await channel.declare_queue(f"{settings.consumer_queue}.dlq", passive=True)
+        assert dlq.declaration_result.message_count == 0
+        await channel.close()
     finally:
         await store.aclose()
 

@@ -1,9 +1,16 @@
 """The feed's consumer: the deliveries that are waiting, numbered together in their order.
 
-A `BatchConsumer` (one batch at a time, in delivery order, acked with `multiple`; a failed
-batch applied again message by message to find the one at fault), never lingering: this is
-the path to the user's screen, so a lone event goes at once, and only what piled up under
-load goes together.
+A `BatchConsumer` (one batch at a time, in delivery order, acked with `multiple`), never
+lingering: this is the path to the user's screen, so a lone event goes at once, and only what
+piled up under load goes together.
+
+Order is the feed's guarantee, so no event is ever put back behind later ones. Whatever Redis
+answers (unreachable, out of memory, a replica after a failover, loading, busy, ...) is the
+server's state, never the event's: numbering refuses a batch whole or takes it whole, and the
+batch is tried again in place, with backoff, holding the later events (they come after it
+anyway) until Redis takes it. Only poison is dead-lettered, with why: a message that is no
+event (at parse), or one the handler fails on for another reason (a fault no retry mends; its
+batch is then applied one by one to find it, and the rest numbered in their order).
 
 Acks are off that path: a batch's ack waits up to `ACK_WITHIN` for the next batches', so one
 ack (`multiple`) settles several; what is left unacked meanwhile stays under half the prefetch.
@@ -21,12 +28,13 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Final
 
+import redis.exceptions
 from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry.trace import Tracer, format_trace_id, get_current_span
 
 from taskwire.common.batch_consumer import BatchConsumer
 from taskwire.common.broker import Broker, QueueSpec
-from taskwire.common.consumer import settle
+from taskwire.common.consumer import is_transient, settle
 from taskwire.common.metrics import ServiceMetrics
 from taskwire.common.telemetry import context_from
 from taskwire.notifier.handlers import Delivery, Feed, RedisStep, parse
@@ -57,6 +65,8 @@ class FeedConsumer(BatchConsumer[RedisStep, Delivery]):
             metrics=metrics,
             span_per_message=span_per_message,
             linger=0.0,
+            transient=redis_refused,
+            requeue=False,
         )
         self._traces: deque[str | None] = deque()
         self._to_ack: AbstractIncomingMessage | None = None  # the last handled, not acked yet
@@ -111,3 +121,10 @@ def trace_of(headers: Mapping[str, object] | None) -> str | None:
     """The trace a message's headers carry (what its processing span continues), if any."""
     span = get_current_span(context_from(headers)).get_span_context()
     return format_trace_id(span.trace_id) if span.is_valid else None
+
+
+def redis_refused(exc: BaseException) -> bool:
+    """Tried again in place: any answer of Redis's (OOM, READONLY, LOADING, BUSY, MASTERDOWN,
+    TRYAGAIN, NOREPLICAS, MISCONF, a lost connection: none is about the event), besides what
+    every consumer retries."""
+    return isinstance(exc, redis.exceptions.RedisError) or is_transient(exc)

@@ -18,21 +18,61 @@ from typing import Final
 
 import redis.asyncio as redis
 
+# A room's epoch and last number, as a script reads them before numbering or answering for the
+# room. Numbers never run back within an epoch: a counter gone or unreadable is taken from the
+# last id the history gave (trimmed or deleted entries included). Where neither tells (or the
+# epoch itself is gone or unreadable), Redis has lost the room: it starts anew, a new epoch with
+# no counter and no history, so that a client resuming is told that what it missed is gone. A
+# room starts with its counter at 0.
+_ROOM: Final = """
+local function last_number(stream)
+  local info = redis.pcall('XINFO', 'STREAM', stream)
+  if info.err then return nil end
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then return tonumber(string.match(info[i + 1], '^(%d+)')) end
+  end
+end
+
+local function room_state(seq_key, epoch_key, stream, new_epoch)
+  local epoch, counter = redis.pcall('GET', epoch_key), redis.pcall('GET', seq_key)
+  counter = type(counter) == 'string' and tonumber(counter)
+  if type(epoch) == 'string' then
+    if counter then return epoch, counter end
+    local last = last_number(stream)
+    if last then return epoch, last end
+  end
+  redis.call('DEL', seq_key, stream)
+  return new_epoch, 0
+end
+"""
+
 # Numbers a batch of events in their rooms, in order, and publishes their frames at once.
 # KEYS: seq, epoch, stream, seen for each (event, room), in order. ARGV: max length, age s, new
 # epoch, seen ttl s, channel, now ms; then per event: its json, its trace id (32 hex digits, or
 # empty: none), how many rooms, and the rooms. Returns a number per (event, room): 0 for one
 # seen before.
-# Each (event, room) is all or nothing: the XADD, the one write that may be refused (a stream
-# ahead of its counter), comes before the counter and the seen mark move, so a refusal leaves
-# no hole and no event marked seen but never kept. It stops the batch: what was numbered before
-# it is still published, then the error is returned.
-_PUBLISH: Final = """
-local length, age, new_epoch, seen_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+# The batch is all or nothing. Redis refuses a script that does not declare `allow-oom` (the
+# shebang) before it runs when it is out of memory, and one that does not declare `no-writes`
+# on a replica (READONLY), while loading, without its replicas (NOREPLICAS) or with writes
+# stopped (MISCONF); once running, no write in it is refused for memory. And nothing in it can
+# fail half-way: reads that a key of another type would refuse are `pcall`ed, and where the
+# history refuses an XADD, numbers go on from its last one (a history ahead of its counter), or
+# it starts again (no stream). So an error from this script never leaves a counter moved without
+# its entry, nor an event marked seen but never kept: the batch may be tried again as it is
+# until Redis takes it. The shebang needs Redis 7.
+_PUBLISH: Final = (
+    "#!lua\n"
+    + _ROOM
+    + """
+local length, age, new_epoch, seen_ttl, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local keep = tonumber(age) * 24
-local frames, numbers, refused = {}, {}, nil
+local function frame(room, seq, epoch, trace, event)
+  return '{"op":"event","room":"' .. room .. '","seq":' .. seq .. ',"epoch":"' .. epoch ..
+    '","trace_id":' .. trace .. ',"event":' .. event .. '}'
+end
+local frames, numbers = {}, {}
 local a, k = 7, 0
-while a <= #ARGV and not refused do
+while a <= #ARGV do
   local event, trace, rooms = ARGV[a], 'null', tonumber(ARGV[a + 2])
   if ARGV[a + 1] ~= '' then trace = '"' .. ARGV[a + 1] .. '"' end
   a = a + 3
@@ -41,62 +81,69 @@ while a <= #ARGV and not refused do
       KEYS[k + 3], KEYS[k + 4]
     a, k = a + 1, k + 4
     local seq = 0
-    if not refused and redis.call('EXISTS', seen) == 0 then
-      local epoch = redis.call('GET', epoch_key)
-      if not epoch then
-        epoch = new_epoch
-        redis.call('DEL', seq_key, stream)
-      end
-      seq = tonumber(redis.call('GET', seq_key) or '0') + 1
-      local frame = '{"op":"event","room":"' .. room .. '","seq":' .. seq ..
-        ',"epoch":"' .. epoch .. '","trace_id":' .. trace .. ',"event":' .. event .. '}'
-      local added = redis.pcall('XADD', stream, 'MAXLEN', length, seq .. '-0', 't', ARGV[6],
-        'f', frame)
+    if redis.call('EXISTS', seen) == 0 then
+      local epoch, counter = room_state(seq_key, epoch_key, stream, new_epoch)
+      seq = counter + 1
+      local kept = frame(room, seq, epoch, trace, event)
+      local added = redis.pcall('XADD', stream, 'MAXLEN', length, seq .. '-0', 't', now, 'f', kept)
       if type(added) == 'table' and added.err then
-        refused, seq = room .. ': ' .. added.err, 0
-      else
-        redis.call('SET', seq_key, seq, 'EX', keep)
-        redis.call('SET', epoch_key, epoch, 'EX', keep)
-        redis.call('EXPIRE', stream, age)
-        redis.call('SET', seen, '1', 'EX', seen_ttl)
-        frames[#frames + 1] = room .. '\\n' .. seq .. '\\n' .. frame
+        -- The history is ahead of its counter: numbers go on from its last. Or it is no stream:
+        -- it starts again at this number (a resume from before is told what it missed is gone).
+        local last = last_number(stream)
+        if last then
+          seq = math.max(seq, last + 1)
+          kept = frame(room, seq, epoch, trace, event)
+        else
+          redis.call('DEL', stream)
+        end
+        redis.call('XADD', stream, 'MAXLEN', length, seq .. '-0', 't', now, 'f', kept)
       end
+      redis.call('SET', seq_key, seq, 'EX', keep)
+      redis.call('SET', epoch_key, epoch, 'EX', keep)
+      redis.call('EXPIRE', stream, age)
+      redis.call('SET', seen, '1', 'EX', seen_ttl)
+      frames[#frames + 1] = room .. '\\n' .. seq .. '\\n' .. kept
     end
     numbers[#numbers + 1] = seq
   end
 end
 if #frames > 0 then redis.call('PUBLISH', ARGV[5], table.concat(frames, '\\n')) end
-if refused then return redis.error_reply(refused) end
 return numbers
 """
+)
 
 # KEYS: seq, epoch, stream. ARGV: since (-1: none wanted), oldest kept ms, new epoch, epoch ttl
 # s. Returns {epoch, seq, complete}: complete is 1 when every event after `since` is in history
-# (the stream only ever loses entries from its front, so its first wanted entry tells).
-_POSITION: Final = """
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[3]
+# (the stream only ever loses entries from its front, so its first wanted entry tells). No
+# shebang: a whole room's position is read even where Redis takes no writes; its writes (a
+# room started anew) are refused, if at all, before the first has changed anything.
+_POSITION: Final = (
+    _ROOM
+    + """
+local epoch, seq = room_state(KEYS[1], KEYS[2], KEYS[3], ARGV[3])
+if epoch == ARGV[3] then
   redis.call('SET', KEYS[2], epoch, 'EX', ARGV[4])
-  redis.call('DEL', KEYS[1], KEYS[3])
+  redis.call('SET', KEYS[1], 0, 'EX', ARGV[4])
 end
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[1])
 if since < 0 or since == seq then return {epoch, seq, 1} end
 if since > seq then return {epoch, seq, 0} end
-local first = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+', 'COUNT', 1)[1]
+local first = redis.pcall('XRANGE', KEYS[3], (since + 1) .. '-0', '+', 'COUNT', 1)[1]
 if not first then return {epoch, seq, 0} end
 local id = tonumber(string.match(first[1], '^(%d+)'))
 if id ~= since + 1 or tonumber(first[2][2]) < tonumber(ARGV[2]) then return {epoch, seq, 0} end
 return {epoch, seq, 1}
 """
+)
 
 # KEYS: stream. ARGV: first seq, last seq, most entries, most bytes (passed by the frame that
 # reaches it). Returns the page's frames, or nil when the history no longer holds one of them.
-_PAGE: Final = """
+# It writes nothing: a replica or a Redis out of memory still answers it.
+_PAGE: Final = """#!lua flags=no-writes
 local expected = tonumber(ARGV[1])
 local frames, size = {}, 0
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[2] .. '-0', 'COUNT', ARGV[3])
+local entries = redis.pcall('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[2] .. '-0', 'COUNT', ARGV[3])
+if entries.err then return false end
 for _, entry in ipairs(entries) do
   if tonumber(string.match(entry[1], '^(%d+)')) ~= expected then return false end
   frames[#frames + 1] = entry[2][4]
