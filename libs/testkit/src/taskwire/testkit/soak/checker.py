@@ -14,6 +14,7 @@ import asyncpg
 import orjson
 
 from taskwire.testkit.soak.history import History
+from taskwire.testkit.soak.watchers import Watcher
 from taskwire.testkit.soak.writers import Writer
 
 COUNTED = ("todo", "in_progress", "in_review", "issue", "done")
@@ -181,6 +182,30 @@ async def replicated(stores: Stores, workspaces: list[str]) -> list[str]:
     return found
 
 
+async def watched(stores: Stores, watchers: list[Watcher]) -> list[str]:
+    """5. What each watcher holds of every task of its rooms' projects is what the tasks
+    service stores (a deleted task: held deleted, or never seen)."""
+    found = []
+    for watcher in watchers:
+        projects = [room.project_id for room in watcher.rooms if room.project_id]
+        rows = await _rows(
+            stores.tasks,
+            "SELECT id::text, title, status_id::text, archived_at IS NOT NULL AS archived,"
+            " deleted, version FROM tasks WHERE project_id = ANY($1::uuid[])",
+            projects,
+        )
+        for row in rows:
+            held = watcher.tasks.get(row["id"])
+            if row["deleted"]:
+                if held is not None and not held[3]:
+                    found.append(f"{watcher.name}: task {row['id']} deleted, still shown")
+                continue
+            stored = (row["title"], row["status_id"], row["archived"], False, row["version"])
+            if held != stored:
+                found.append(f"{watcher.name}: task {row['id']} shown as {held}, stored {stored}")
+    return found
+
+
 async def drained(stores: Stores) -> list[str]:
     """6. Every outbox published, every dead-letter queue empty."""
     found = []
@@ -196,8 +221,8 @@ async def drained(stores: Stores) -> list[str]:
 
 
 async def check(
-    stores: Stores, writers: list[Writer], history: History, workspaces: list[str],
-    settle_seconds: float = 60.0,
+    stores: Stores, writers: list[Writer], watchers: list[Watcher], history: History,
+    workspaces: list[str], settle_seconds: float = 60.0,
 ) -> Verdict:  # fmt: skip
     """Settle what no answer settled, wait (up to `settle_seconds`) for what flows on to
     converge, then judge."""
@@ -210,7 +235,7 @@ async def check(
     verdict = Verdict()
     while True:
         flowing = await counted(stores, projects) + await replicated(stores, workspaces)
-        flowing += await drained(stores)
+        flowing += await drained(stores) + await watched(stores, watchers)
         if not flowing:
             verdict.converged_at = time.monotonic()
             break
@@ -222,6 +247,10 @@ async def check(
     verdict.add("2 applied at most once, numbers gapless", await applied_once(stores, writers))
     verdict.add("3 counts equal a recount", await counted(stores, projects))
     verdict.add("4 replica equals the projects service", await replicated(stores, workspaces))
+    verdict.add(
+        "5 every watcher converged, no unannounced gap",
+        [gap for w in watchers for gap in w.unannounced_gaps] + await watched(stores, watchers),
+    )
     verdict.add("6 outboxes drained, no dead letters", await drained(stores))
     verdict.add(
         "7 no 5xx but 503",

@@ -19,9 +19,17 @@ from pathlib import Path
 import asyncpg
 
 from taskwire.testkit.soak.cluster import Cluster, Replica
+from taskwire.testkit.soak.watchers import Watcher
 from taskwire.testkit.waiting import eventually
 
-PROCESS_FAULTS = ("kill replica", "pause replica", "cut link", "blackhole link", "end sessions")
+PROCESS_FAULTS = (
+    "kill replica",
+    "pause replica",
+    "cut link",
+    "blackhole link",
+    "end sessions",
+    "drop feed clients",
+)
 SERVER_FAULTS = ("stop rabbitmq", "kill rabbitmq", "restart redis", "restart postgres")
 # A paused replica stays paused past the clients' and the gateway's timeouts.
 HOLD_SECONDS = (2.0, 8.0)
@@ -44,6 +52,7 @@ class Faults:
     databases: dict[str, str]  # service -> asyncpg DSN (its own database, not through a proxy)
     rng: random.Random
     servers: bool  # may the machine's Postgres, RabbitMQ and Redis be stopped?
+    watchers: list[Watcher] = field(default_factory=list)
     log: list[Injected] = field(default_factory=list)
 
     @property
@@ -72,6 +81,7 @@ class Faults:
         act = {
             "kill replica": self._kill, "pause replica": self._pause, "cut link": self._cut,
             "blackhole link": self._blackhole, "end sessions": self._end_sessions,
+            "drop feed clients": self._drop_watchers,
             "stop rabbitmq": self._stop_rabbitmq, "kill rabbitmq": self._kill_rabbitmq,
             "restart redis": self._restart_redis, "restart postgres": self._restart_postgres,
         }[kind]  # fmt: skip
@@ -143,6 +153,13 @@ class Faults:
             )
         finally:
             await conn.close()
+        fault.ended = time.monotonic()
+
+    async def _drop_watchers(self) -> None:
+        dropped = [w for w in self.watchers if self.rng.random() < 0.5] or self.watchers[:1]
+        fault = self._begin("drop feed clients", ", ".join(w.name for w in dropped))
+        for watcher in dropped:
+            watcher.drop()
         fault.ended = time.monotonic()
 
     async def _stop_rabbitmq(self) -> None:

@@ -6,6 +6,7 @@ from collections import Counter
 
 from taskwire.testkit.soak.checker import Verdict
 from taskwire.testkit.soak.history import History
+from taskwire.testkit.soak.watchers import Watcher
 
 COLUMNS = ("attempted", "acknowledged", "refused", "failed", "retried")
 
@@ -17,6 +18,7 @@ def render(
     verdict: Verdict,
     faults: Counter[str],
     quiet_since: float,
+    watchers: list[Watcher],
 ) -> str:
     """`quiet_since`: when the load had stopped and the last fault was repaired (monotonic)."""
     lines = [f"soak: seed {seed}, {seconds:.0f} s of load"]
@@ -24,6 +26,12 @@ def render(
     lines.append(f"  {'operation':<14}" + "".join(f"{c:>14}" for c in COLUMNS))
     for kind, row in sorted(history.by_kind().items()):
         lines.append(f"  {kind:<14}" + "".join(f"{row[c]:>14}" for c in COLUMNS))
+    frames = sum(w.frames for w in watchers)
+    lines.append(
+        f"feed: {frames} frames to {len(watchers)} watchers, "
+        f"{sum(w.resyncs for w in watchers)} resyncs, "
+        f"{sum(w.reconnects for w in watchers)} reconnects"
+    )
     converged = verdict.converged_at
     after = "NOT within the settle time" if converged is None else f"{converged - quiet_since:.1f}s"
     lines.append(f"converged: {after} after the load stopped and the last fault was repaired")

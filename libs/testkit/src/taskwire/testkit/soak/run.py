@@ -27,6 +27,7 @@ from taskwire.testkit.soak.checker import Stores, Verdict, check
 from taskwire.testkit.soak.cluster import SERVICES, Cluster, running_cluster
 from taskwire.testkit.soak.faults import Faults
 from taskwire.testkit.soak.history import History
+from taskwire.testkit.soak.watchers import Room, Watcher
 from taskwire.testkit.soak.writers import Writer
 from taskwire.testkit.users import Users
 
@@ -104,13 +105,15 @@ async def _drive(
     print(f"soak: seed {args.seed}; building the world", flush=True)
     spaces = await world.build(cluster.gateway, users, rng, args.workspaces, args.writers, 2)
     writers = _writers(spaces, cluster.gateway, history, rng)
+    watchers = _watchers(spaces, cluster.gateway, rng)
     databases = {
         "projects": stores.projects,
         "tasks": stores.tasks,
         "aggregator": stores.aggregator,
     }
-    faults = Faults(cluster, databases, random.Random(rng.random()), args.server_faults)
-    stop = asyncio.Event()
+    faults = Faults(cluster, databases, random.Random(rng.random()), args.server_faults, watchers)
+    stop, stop_watching = asyncio.Event(), asyncio.Event()
+    watching = [asyncio.create_task(w.run(stop_watching)) for w in watchers]
     running = [asyncio.create_task(w.run(stop, args.pause)) for w in writers]
     if args.faults:
         every = list(faults.menu)
@@ -128,13 +131,31 @@ async def _drive(
     await asyncio.gather(*running)
     quiet_since = time.monotonic()
     print("soak: load stopped, faults repaired; checking every guarantee", flush=True)
-    verdict = await check(stores, writers, history, [s.id for s in spaces])
+    verdict = await check(stores, writers, watchers, history, [s.id for s in spaces])
+    stop_watching.set()
+    await asyncio.gather(*watching)
     verdict.add("7 no process left down", cluster.exited() + await _unready(cluster))
     for writer in writers:
         await writer.caller.close()
-    text = report.render(args.seed, args.seconds, history, verdict, faults.by_kind(), quiet_since)
+    text = report.render(
+        args.seed, args.seconds, history, verdict, faults.by_kind(), quiet_since, watchers
+    )
     print(text, flush=True)
     return verdict
+
+
+def _watchers(spaces: list[world.Workspace], gateway: str, rng: random.Random) -> list[Watcher]:
+    """Per workspace, its owner on the workspace's room and every project's, twice: one of the
+    soak's watchers reads its socket slowly."""
+    made = []
+    for space in spaces:
+        for n in range(2):
+            rooms = [Room(f"workspace:{space.id}", None)]
+            rooms += [Room(f"project:{p.id}", p.id) for p in space.projects]
+            name = f"watcher {space.owner.name}/{n}"
+            made.append(Watcher(name, space.owner, gateway, rooms, random.Random(rng.random())))
+    made[-1].slow = True
+    return made
 
 
 async def _unready(cluster: Cluster) -> list[str]:
