@@ -25,6 +25,8 @@ FAMILIES = {
     "taskwire_notifier_deliveries": "counter",
     "taskwire_notifier_slow_client_closes": "counter",
     "taskwire_notifier_resumes": "counter",
+    "taskwire_notifier_fanout_dropped": "counter",
+    "taskwire_notifier_fanout_restarts": "counter",
     "taskwire_consumer_messages": "counter",
     "taskwire_dependency_up": "gauge",
 }
@@ -59,7 +61,10 @@ async def test_metrics_and_readyz_answer_beside_the_feed(start: Start) -> None:
         await eventually(sampled, what="the dependencies and the queue's depth sampled")
         async with httpx.AsyncClient(base_url=base) as http:
             ready = await http.get("/readyz")
-        assert (ready.status_code, ready.json()["checks"]) == (200, {"broker": "ok", "redis": "ok"})
+        assert (ready.status_code, ready.json()["checks"]) == (
+            200,
+            {"broker": "ok", "redis": "ok", "fanout": "ok"},
+        )
 
 
 async def test_metrics_follow_sessions_rooms_deliveries_and_resumes(

@@ -47,7 +47,7 @@ class Notifier:
             )
         )
         channel = f"{s.redis_key_prefix}notifier:fanout"
-        self.hub = Hub(self.redis, channel, s.send_queue_bytes, self.metrics.deliveries)
+        self.hub = Hub(self.redis, channel, s.send_queue_bytes, self.metrics)
 
         def room_log(client: redis.Redis) -> RoomLog:
             return RoomLog(
@@ -86,7 +86,9 @@ class Notifier:
         self.numbering = redis.Redis.from_url(s.redis_url, single_connection_client=True)
         feed = Feed(room_log(self.numbering), self.hub, gatekeeper)
         self.runtime = ServiceRuntime(
-            s, telemetry=self.telemetry, checks={"redis": self._redis_check}
+            s,
+            telemetry=self.telemetry,
+            checks={"redis": self._redis_check, "fanout": self._fanout_check},
         )
         self.broker = self.runtime.broker
         # Batches in the queue's order: a room's numbering follows it. Built here rather than
@@ -155,5 +157,7 @@ class Notifier:
 
     async def _redis_check(self) -> None:
         await self.redis.ping()
-        if not self.hub.listening.is_set():
-            raise ConnectionError("not subscribed to the fan-out channel")
+
+    async def _fanout_check(self) -> None:
+        # Apart from Redis: the subscription can stop while Redis answers (an error in the hub).
+        self.hub.check()

@@ -6,25 +6,34 @@ waiting for any of them. A session whose unsent bytes pass the limit is closed (
 instead: it resumes from history. A session joining a room collects the room's frames while its
 backlog is sent, then goes live past the last number the backlog held; what it collects counts
 as unsent, so a session that cannot take its backlog cannot hoard the room's traffic either.
+
+Whatever happens to the subscription, no session here silently misses a frame: a message it
+cannot read, a lost connection and an error nobody foresaw each tell the sessions that may have
+missed something to resume (1012), and `/readyz` says whether frames are reaching this process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 from uuid import UUID
 
 import redis.asyncio as redis
-from prometheus_client import Counter
 from websockets.asyncio.server import ServerConnection, broadcast
+
+from taskwire.notifier.fanout_messages import Revoke, Unreadable, read, revoke_message
+from taskwire.notifier.metrics import NotifierMetrics
 
 log = logging.getLogger(__name__)
 
-REVOKE = b"!revoke"
 _T = TypeVar("_T")
+# Between two reports of unreadable messages: a flood of them is a few lines of log, not one each.
+REPORT_SECONDS = 10.0
 
 
 class Member(Protocol):
@@ -54,19 +63,32 @@ def unsent(connection: ServerConnection) -> int:
     return 0 if transport is None else transport.get_write_buffer_size()
 
 
+class FanoutDown(Exception):
+    """Frames published on the channel are not reaching this process's sessions."""
+
+
 class Hub:
     def __init__(
-        self, client: redis.Redis, channel: str, send_limit: int, deliveries: Counter
+        self, client: redis.Redis, channel: str, send_limit: int, metrics: NotifierMetrics
     ) -> None:
         self._redis = client
         self.channel = channel
         self._limit = send_limit
-        self._deliveries = deliveries
+        self._metrics = metrics
+        self._deliveries = metrics.deliveries
         # room -> live member -> the last sequence number it had before it went live
         self._live: dict[str, dict[Member, int]] = defaultdict(dict)
         self._joining: dict[str, dict[Member, Collected]] = defaultdict(dict)
         self._by_user: dict[UUID, set[Member]] = defaultdict(set)
         self.listening = asyncio.Event()
+        # After an error nobody foresaw: the first pause before subscribing again, and the
+        # longest, while it keeps failing without one message delivered.
+        self.restart_pauses = (1.0, 30.0)
+        self._failures = 0
+        self._stopped_by: str | None = None  # the last unforeseen error, until subscribed again
+        self._ended: str | None = None  # how run() ended, once it has
+        self._unreported = 0
+        self._next_report = 0.0
 
     def rooms(self) -> int:
         """How many rooms have a live member here."""
@@ -84,6 +106,10 @@ class Hub:
         """Start collecting the room's frames for `member` (before its backlog is read)."""
         _remove(self._live, room, member)
         self._joining[room][member] = Collected()
+        if not self.listening.is_set():
+            # The frames published until the subscription is back would never reach it, past
+            # its backlog: it resumes once they do, here or (this process unready) elsewhere.
+            member.interrupted()
 
     def catch_up(self, room: str, member: Member, last: int) -> list[tuple[int, bytes]]:
         """`member` has everything up to `last`: the frames collected since that are newer, to
@@ -136,48 +162,122 @@ class Hub:
 
     async def revoke(self, workspace_id: UUID, user_id: UUID) -> None:
         """Tell every notifier process that the user left the workspace."""
-        message = b"\n".join((REVOKE, str(workspace_id).encode(), str(user_id).encode()))
-        await self._redis.publish(self.channel, message)
+        await self._redis.publish(self.channel, revoke_message(workspace_id, user_id))
+
+    def check(self) -> None:
+        """Readiness: raises `FanoutDown` unless subscribed, delivering what is published."""
+        if self._ended is not None:
+            raise FanoutDown(f"the fan-out task ended ({self._ended}); restart the process")
+        if not self.listening.is_set():
+            raise FanoutDown(self._stopped_by or "not subscribed to the fan-out channel")
 
     async def run(self) -> None:
-        """Deliver what Redis publishes until cancelled; resubscribe after a lost connection."""
+        """Deliver what Redis publishes until cancelled. Should it end anyway, the process is
+        not ready from then on, and its sessions are told to resume (elsewhere)."""
+        ended = "it returned"
+        try:
+            await self._supervise()
+        except BaseException as exc:
+            ended = repr(exc)
+            raise
+        finally:
+            self._ended = ended
+            self.listening.clear()
+            # Those in no room too: they would join here, where no frame comes any more.
+            self._drop_concerned(self._rooms(), list(self._by_user))
+
+    async def _supervise(self) -> None:
+        """Subscribe again after a lost connection, and after an error nobody foresaw (a bug:
+        pausing longer while it recurs, and not ready meanwhile). Either way frames published
+        meanwhile never reach the sessions here: each must resume."""
         while True:
             try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self.channel)
-                    self.listening.set()
-                    async for message in pubsub.listen():
-                        if message["type"] == "message":
-                            self._on(message["data"])
-                        # Buffered messages come without a pause: let the loop flush sockets
-                        # (and read theirs) between two, or a burst lands as one lump.
-                        await asyncio.sleep(0)
+                await self._listen()
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 self.listening.clear()
                 log.warning("redis fan-out lost (%s); resubscribing", exc)
-                # Frames published meanwhile never reach the live sessions: each must resume.
                 self._drop_everyone()
                 await asyncio.sleep(0.5)
+            except Exception as exc:
+                self.listening.clear()
+                first, longest = self.restart_pauses
+                pause = min(longest, first * 2**self._failures)
+                self._failures += 1
+                self._stopped_by = f"stopped by {exc!r}; subscribing again in {pause:g} s"
+                log.exception("fan-out %s", self._stopped_by)
+                self._metrics.fanout_restarts.inc()
+                self._drop_everyone()
+                await asyncio.sleep(pause)
+
+    async def _listen(self) -> None:
+        async with self._redis.pubsub() as pubsub:
+            await pubsub.subscribe(self.channel)
+            self._stopped_by = None
+            self.listening.set()
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    self._on(message["data"])
+                    self._failures = 0
+                # Buffered messages come without a pause: let the loop flush sockets (and read
+                # theirs) between two, or a burst lands as one lump.
+                await asyncio.sleep(0)
 
     def _on(self, data: bytes) -> None:
-        """A revoke, or the frames of a batch, in order: lines of room, number and frame (a
-        frame is JSON on one line)."""
-        lines = data.split(b"\n")
-        if lines[0] == REVOKE:
-            self._revoked(UUID(lines[1].decode()), UUID(lines[2].decode()))
+        try:
+            found = read(data)
+        except Unreadable as unreadable:
+            self._dropped(unreadable)
             return
-        for at in range(0, len(lines) - 2, 3):
-            self.deliver(lines[at].decode(), int(lines[at + 1]), lines[at + 2])
+        if isinstance(found, Revoke):
+            self._revoked(found.workspace_id, found.user_id)
+            return
+        for room, seq, frame in found:
+            self.deliver(room, seq, frame)
+
+    def _dropped(self, unreadable: Unreadable) -> None:
+        """A message that cannot be read whole is not trusted in part: with one line missing
+        or one too many, a room's frame would go to another room's sessions, who may not see
+        it. Its frames were kept in history before it was published, so the sessions of the
+        rooms it names (or of the user a revoke names) resume from there and miss nothing;
+        when its lines are out of place, any room may have been concerned, and every session
+        here resumes, as after a lost connection."""
+        if unreadable.anyone:
+            told = self._drop_everyone()
+        else:
+            told = self._drop_concerned(unreadable.rooms, unreadable.users)
+        self._metrics.fanout_dropped.labels(unreadable.reason).inc()
+        self._unreported += 1
+        now = time.monotonic()
+        if now < self._next_report:
+            return
+        log.warning(
+            "fan-out message dropped, unreadable (%s): %s; %d session(s) here told to resume; "
+            "%d unreadable since the last report",
+            unreadable.reason,
+            unreadable.detail,
+            told,
+            self._unreported,
+        )
+        self._unreported, self._next_report = 0, now + REPORT_SECONDS
 
     def _revoked(self, workspace_id: UUID, user_id: UUID) -> None:
         for member in list(self._by_user.get(user_id, ())):
             member.revoked(workspace_id)
 
-    def _drop_everyone(self) -> None:
-        members = {m for room in self._live.values() for m in room}
-        members |= {m for room in self._joining.values() for m in room}
+    def _rooms(self) -> set[str]:
+        return self._live.keys() | self._joining.keys()
+
+    def _drop_everyone(self) -> int:
+        return self._drop_concerned(self._rooms(), ())
+
+    def _drop_concerned(self, rooms: Iterable[str], users: Iterable[UUID]) -> int:
+        """Tell the members of `rooms` and the sessions of `users` to resume; how many."""
+        members = {m for room in rooms for m in self._live.get(room, {})}
+        members |= {m for room in rooms for m in self._joining.get(room, {})}
+        members |= {m for user in users for m in self._by_user.get(user, ())}
         for member in members:
             member.interrupted()
+        return len(members)
 
 
 def _remove(rooms: dict[str, dict[Member, _T]], room: str, member: Member) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sized
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from taskwire.notifier.fanout_messages import REASONS
+
 
 class NotifierMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -42,6 +44,20 @@ class NotifierMetrics:
         # Both series exist from the start, at 0, so a rate over them is never "no data".
         self.recovered = resumes.labels("recovered")
         self.not_recovered = resumes.labels("not_recovered")
+        self.fanout_dropped = Counter(
+            "taskwire_notifier_fanout_dropped_total",
+            "Messages on the fan-out channel this process could not read, dropped (the sessions"
+            " they may have concerned told to resume), by what was wrong",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in REASONS:
+            self.fanout_dropped.labels(reason)
+        self.fanout_restarts = Counter(
+            "taskwire_notifier_fanout_restarts_total",
+            "Times the fan-out subscription stopped on an error nobody foresaw and started again",
+            registry=registry,
+        )
 
     def follow(self, sessions: Sized, rooms: Callable[[], int]) -> None:
         """Read the open sessions and the live rooms at each scrape."""
