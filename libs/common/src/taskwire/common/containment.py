@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,12 +23,26 @@ from taskwire.common.errors import RETRY_AFTER_SECONDS, ServiceUnavailable, prob
 
 log = logging.getLogger(__name__)
 
+# What the raw driver raises (the precompiled statements run on it, not through SQLAlchemy, whose
+# `connection_invalidated` says the same) when the server ended the session or cannot take one:
+# the connection is then discarded, and the next attempt gets a live one.
+_SESSION_LOST = (
+    asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.InternalClientError,  # the protocol's state, broken by a session ended mid-statement
+    asyncpg.PostgresConnectionError,  # class 08
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+)
+
 
 def _unavailable(exc: BaseException) -> str | None:
     """Why `exc` means a dependency is busy or unreachable, or None when it is a fault."""
     if isinstance(exc, PoolTimeout):
         return "every database connection is busy; retry after the time in Retry-After"
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or isinstance(
+        exc, _SESSION_LOST
+    ):
         return "the database connection was lost; retry after the time in Retry-After"
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return "a service this request needs is not answering; retry after the time in Retry-After"
