@@ -29,6 +29,7 @@ class Caller:
         )
         self._history = history
         self._rng = rng
+        self.last_retries = 0  # of the last call: a write's earlier attempt may have applied
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -50,6 +51,7 @@ class Caller:
         retries = 0
         pause = 0.1
         while True:
+            self.last_retries = retries
             answer = await self._attempt(kind, method, path, body, headers)
             if answer is not None and answer.status_code < 500 and answer.status_code != 429:
                 outcome = Outcome.ACKNOWLEDGED if answer.is_success else Outcome.REFUSED

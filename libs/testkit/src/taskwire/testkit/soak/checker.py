@@ -11,10 +11,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
+import httpx
 import orjson
 
-from taskwire.testkit.soak.history import History
+from taskwire.testkit.soak.admin import Admin
+from taskwire.testkit.soak.clients import Clients
+from taskwire.testkit.soak.races import Races
 from taskwire.testkit.soak.watchers import Watcher
+from taskwire.testkit.soak.world import Project
 from taskwire.testkit.soak.writers import Writer
 
 COUNTED = ("todo", "in_progress", "in_review", "issue", "done")
@@ -51,9 +55,23 @@ async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
         await conn.close()
 
 
-async def acknowledged(stores: Stores, writers: list[Writer]) -> list[str]:
+async def _created(stores: Stores, projects: list[str]) -> dict[str, str]:
+    """Each task's title when it was made, from its `task.created` event (the outbox keeps
+    published events for a day): what tells a retried create's duplicate from an edit."""
+    rows = await _rows(
+        stores.tasks,
+        """SELECT e #>> '{data,id}' AS id, e #>> '{data,title}' AS title
+           FROM (SELECT convert_from(payload, 'UTF8')::jsonb AS e FROM outbox
+                 WHERE routing_key = 'task.created') AS events
+           WHERE e #>> '{data,project_id}' = ANY($1::text[])""",
+        projects,
+    )
+    return {row["id"]: row["title"] for row in rows}
+
+
+async def acknowledged(stores: Stores, writers: list[Writer], known: set[str]) -> list[str]:
     """1. Each task is as its writer's acknowledged writes leave it, and no task exists that no
-    client made or may have made."""
+    client made or may have made (`known`: tasks the soak made itself, outside the writers)."""
     owned = {t.id: t for w in writers for t in w.owned.values()}
     projects = sorted({p.id for w in writers for p in w.projects})
     rows = await _rows(
@@ -62,19 +80,26 @@ async def acknowledged(stores: Stores, writers: list[Writer]) -> list[str]:
         " version FROM tasks WHERE project_id = ANY($1::uuid[])",
         projects,
     )
+    created = await _created(stores, projects)
     maybe = {title for w in writers for title in w.keys.values()}
     maybe |= {p for w in writers for p in w.bulks}
     found = []
     for row in rows:
         task = owned.pop(row["id"], None)
         if task is None:
-            if row["title"] not in maybe and row["title"].rsplit(" #", 1)[0] not in maybe:
-                found.append(f"task {row['id']} ({row['title']!r}) made by no client")
+            title = created.get(row["id"], "")
+            if (
+                row["id"] not in known
+                and title not in maybe
+                and title.rsplit(" #", 1)[0] not in maybe
+            ):
+                found.append(f"task {row['id']} ({title!r}) made by no client")
             continue
         held = (row["title"], row["status_id"], row["archived"], row["deleted"], row["version"])
         told = (task.title, task.status_id, task.archived, task.deleted, task.version)
         if held != told and not task.unsettled:
-            found.append(f"task {row['id']}: stored {held}, acknowledged {told}")
+            trail = "; ".join(task.trail[-8:])
+            found.append(f"task {row['id']}: stored {held}, acknowledged {told} ({trail})")
     found += [f"task {t} acknowledged as created, not stored" for t in owned]
     return found
 
@@ -83,18 +108,19 @@ async def applied_once(stores: Stores, writers: list[Writer]) -> list[str]:
     """2. An Idempotency-Key made at most one task, an import all or none of its tasks, and
     each project's task numbers run 1..n with no gap and no repeat."""
     projects = sorted({p.id for w in writers for p in w.projects})
-    rows = await _rows(
-        stores.tasks,
-        "SELECT project_id::text, number, title FROM tasks WHERE project_id = ANY($1::uuid[])",
-        projects,
-    )
-    titles = Counter(row["title"] for row in rows)
-    found = [f"{n} tasks for one Idempotency-Key ({t!r})" for t, n in titles.items() if n > 1]
-    imported = Counter(row["title"].rsplit(" #", 1)[0] for row in rows if " #" in row["title"])
+    created = Counter((await _created(stores, projects)).values())
+    keyed = {title for w in writers for title in w.keys.values()}
+    found = [f"{created[t]} tasks for one Idempotency-Key ({t!r})" for t in keyed if created[t] > 1]
     for writer in writers:
         for prefix, size in writer.bulks.items():
-            if imported[prefix] not in (0, size):
-                found.append(f"import {prefix!r} stored {imported[prefix]} of its {size} tasks")
+            made = sum(created[f"{prefix} #{n}"] for n in range(size))
+            if made not in (0, size):
+                found.append(f"import {prefix!r} made {made} of its {size} tasks")
+    rows = await _rows(
+        stores.tasks,
+        "SELECT project_id::text, number FROM tasks WHERE project_id = ANY($1::uuid[])",
+        projects,
+    )
     numbers: dict[str, list[int]] = {}
     for row in rows:
         numbers.setdefault(row["project_id"], []).append(row["number"])
@@ -182,6 +208,31 @@ async def replicated(stores: Stores, workspaces: list[str]) -> list[str]:
     return found
 
 
+async def contended(stores: Stores, races: Races, projects: list[Project]) -> list[str]:
+    """1b. Racing edits with If-Match: no version given twice, the last win is what is stored."""
+    ids = [task for project in projects for task in project.contended]
+    rows = await _rows(
+        stores.tasks, "SELECT id::text, version, title FROM tasks WHERE id = ANY($1::uuid[])", ids
+    )
+    return races.judge({row["id"]: (row["version"], row["title"]) for row in rows})
+
+
+async def refused(gateway: str, admins: list[Admin]) -> list[str]:
+    """4b. A member removed (and not added back) is refused every project of the workspace."""
+    found = []
+    async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=10) as http:
+        for admin in admins:
+            for person in admin.removed.values():
+                for project in admin.workspace.projects:
+                    path = f"/projects/{project.id}/tasks"
+                    answer = await http.get(path, headers=person.auth)
+                    if answer.status_code not in (403, 404):
+                        found.append(
+                            f"{person.email} removed, {path} answered {answer.status_code}"
+                        )
+    return found
+
+
 async def watched(stores: Stores, watchers: list[Watcher]) -> list[str]:
     """5. What each watcher holds of every task of its rooms' projects is what the tasks
     service stores (a deleted task: held deleted, or never seen)."""
@@ -220,17 +271,13 @@ async def drained(stores: Stores) -> list[str]:
     return found
 
 
-async def check(
-    stores: Stores, writers: list[Writer], watchers: list[Watcher], history: History,
-    workspaces: list[str], settle_seconds: float = 60.0,
-) -> Verdict:  # fmt: skip
-    """Settle what no answer settled, wait (up to `settle_seconds`) for what flows on to
-    converge, then judge."""
-    for writer in writers:
-        for task in writer.owned.values():
-            if task.unsettled:
-                await writer.settle(task)
-    projects = sorted({p.id for w in writers for p in w.projects})
+async def check(stores: Stores, clients: Clients, settle_seconds: float = 60.0) -> Verdict:
+    """Wait (up to `settle_seconds`) for what flows on to converge, settle what no answer
+    settled (and what the services moved on their own), then judge."""
+    writers, watchers, history = clients.writers, clients.watchers, clients.history
+    workspaces = [admin.workspace.id for admin in clients.admins]
+    everything = [p for admin in clients.admins for p in admin.workspace.projects]
+    projects = sorted(p.id for p in everything)
     started = time.monotonic()
     verdict = Verdict()
     while True:
@@ -243,10 +290,20 @@ async def check(
             verdict.add("converged", flowing)
             break
         await asyncio.sleep(0.5)
-    verdict.add("1 acknowledged writes kept", await acknowledged(stores, writers))
+    for writer in writers:
+        for task in writer.owned.values():
+            if task.unsettled or task.frozen:
+                await writer.settle(task)
+    known = {task for project in everything for task in project.contended}
+    verdict.add("1 acknowledged writes kept", await acknowledged(stores, writers, known))
+    verdict.add(
+        "1 racing If-Match edits: one winner each",
+        await contended(stores, clients.races, everything),
+    )
     verdict.add("2 applied at most once, numbers gapless", await applied_once(stores, writers))
     verdict.add("3 counts equal a recount", await counted(stores, projects))
     verdict.add("4 replica equals the projects service", await replicated(stores, workspaces))
+    verdict.add("4 a removed member is refused", await refused(clients.gateway, clients.admins))
     verdict.add(
         "5 every watcher converged, no unannounced gap",
         [gap for w in watchers for gap in w.unannounced_gaps] + await watched(stores, watchers),

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from taskwire.testkit.soak.checker import Verdict
-from taskwire.testkit.soak.history import History
-from taskwire.testkit.soak.watchers import Watcher
+from taskwire.testkit.soak.clients import Clients
 
 COLUMNS = ("attempted", "acknowledged", "refused", "failed", "retried")
 
@@ -14,16 +13,16 @@ COLUMNS = ("attempted", "acknowledged", "refused", "failed", "retried")
 def render(
     seed: int,
     seconds: float,
-    history: History,
+    clients: Clients,
     verdict: Verdict,
     faults: Counter[str],
     quiet_since: float,
-    watchers: list[Watcher],
 ) -> str:
     """`quiet_since`: when the load had stopped and the last fault was repaired (monotonic)."""
     lines = [f"soak: seed {seed}, {seconds:.0f} s of load"]
     lines.append("faults: " + (", ".join(f"{k} x{n}" for k, n in sorted(faults.items())) or "none"))
     lines.append(f"  {'operation':<14}" + "".join(f"{c:>14}" for c in COLUMNS))
+    history, watchers = clients.history, clients.watchers
     for kind, row in sorted(history.by_kind().items()):
         lines.append(f"  {kind:<14}" + "".join(f"{row[c]:>14}" for c in COLUMNS))
     frames = sum(w.frames for w in watchers)

@@ -22,13 +22,10 @@ from taskwire.common.settings import DatabaseSettings
 from taskwire.testkit.infra import Infra, provide_infra
 from taskwire.testkit.running import run_environment
 from taskwire.testkit.soak import report, world
-from taskwire.testkit.soak.calls import Caller
 from taskwire.testkit.soak.checker import Stores, Verdict, check
+from taskwire.testkit.soak.clients import Clients, cast
 from taskwire.testkit.soak.cluster import SERVICES, Cluster, running_cluster
 from taskwire.testkit.soak.faults import Faults
-from taskwire.testkit.soak.history import History
-from taskwire.testkit.soak.watchers import Room, Watcher
-from taskwire.testkit.soak.writers import Writer
 from taskwire.testkit.users import Users
 
 # Every writer of the soak is one caller among many: the gateway's per-caller limit is not what
@@ -72,90 +69,61 @@ async def system(
             await cleanup.exchange_delete(name)
 
 
-def _writers(spaces: list[world.Workspace], gateway: str, history: History,
-             rng: random.Random) -> list[Writer]:  # fmt: skip
-    """A writer per person, each with its own random stream drawn from the seed's."""
-    made = []
-    for space in spaces:
-        for person in space.writers:
-            caller = Caller(gateway, person.token, history, random.Random(rng.random()))
-            made.append(Writer(person.name, caller, space.projects, random.Random(rng.random())))
-    return made
-
-
 async def soak(args: argparse.Namespace) -> Verdict:
-    rng = random.Random(args.seed)
-    history = History()
     with provide_infra() as infra:
         amqp = await aio_pika.connect_robust(infra.amqp_url)
         try:
             async with system(infra, amqp) as (cluster, stores):
                 print(f"soak: every service twice behind {cluster.gateway}; logs in "
                       f"{cluster.directory}", flush=True)  # fmt: skip
-                return await _drive(args, rng, history, cluster, stores)
+                return await _drive(args, cluster, stores)
         finally:
             await amqp.close()
 
 
-async def _drive(
-    args: argparse.Namespace, rng: random.Random, history: History, cluster: Cluster,
-    stores: Stores,
-) -> Verdict:  # fmt: skip
+async def _drive(args: argparse.Namespace, cluster: Cluster, stores: Stores) -> Verdict:
+    rng = random.Random(args.seed)
     users = Users(DatabaseSettings(environment="development"))
     print(f"soak: seed {args.seed}; building the world", flush=True)
     spaces = await world.build(cluster.gateway, users, rng, args.workspaces, args.writers, 2)
-    writers = _writers(spaces, cluster.gateway, history, rng)
-    watchers = _watchers(spaces, cluster.gateway, rng)
-    databases = {
-        "projects": stores.projects,
-        "tasks": stores.tasks,
-        "aggregator": stores.aggregator,
-    }
-    faults = Faults(cluster, databases, random.Random(rng.random()), args.server_faults, watchers)
+    clients = cast(spaces, cluster.gateway, users, rng)
+    databases = {"projects": stores.projects, "tasks": stores.tasks}
+    databases["aggregator"] = stores.aggregator
+    faults = Faults(
+        cluster, databases, random.Random(rng.random()), args.server_faults, clients.watchers
+    )
     stop, stop_watching = asyncio.Event(), asyncio.Event()
-    watching = [asyncio.create_task(w.run(stop_watching)) for w in watchers]
-    running = [asyncio.create_task(w.run(stop, args.pause)) for w in writers]
+    watching = [asyncio.create_task(w.run(stop_watching)) for w in clients.watchers]
+    running = [asyncio.create_task(w.run(stop, args.pause)) for w in clients.people]
+    running += [asyncio.create_task(a.run(stop, args.pause)) for a in clients.admins]
     if args.faults:
         every = list(faults.menu)
         rng.shuffle(every)
-        running += [
-            asyncio.create_task(faults.run(stop, args.fault_gap, order)) for order in (every, [])
-        ]
-    started = time.monotonic()
-    while (elapsed := time.monotonic() - started) < args.seconds:
-        await asyncio.sleep(min(10.0, args.seconds - elapsed))
-        done = sum(row["attempted"] for row in history.by_kind().values())
-        print(f"soak: {time.monotonic() - started:.0f} s, {done} operations, "
-              f"{len(faults.log)} faults", flush=True)  # fmt: skip
+        for order in (every, []):  # two injectors: faults overlap
+            running.append(asyncio.create_task(faults.run(stop, args.fault_gap, order)))
+    await _load(args.seconds, clients, faults)
     stop.set()
     await asyncio.gather(*running)
     quiet_since = time.monotonic()
     print("soak: load stopped, faults repaired; checking every guarantee", flush=True)
-    verdict = await check(stores, writers, watchers, history, [s.id for s in spaces])
+    verdict = await check(stores, clients)
     stop_watching.set()
     await asyncio.gather(*watching)
     verdict.add("7 no process left down", cluster.exited() + await _unready(cluster))
-    for writer in writers:
-        await writer.caller.close()
-    text = report.render(
-        args.seed, args.seconds, history, verdict, faults.by_kind(), quiet_since, watchers
-    )
+    await clients.close()
+    text = report.render(args.seed, args.seconds, clients, verdict, faults.by_kind(), quiet_since)
     print(text, flush=True)
     return verdict
 
 
-def _watchers(spaces: list[world.Workspace], gateway: str, rng: random.Random) -> list[Watcher]:
-    """Per workspace, its owner on the workspace's room and every project's, twice: one of the
-    soak's watchers reads its socket slowly."""
-    made = []
-    for space in spaces:
-        for n in range(2):
-            rooms = [Room(f"workspace:{space.id}", None)]
-            rooms += [Room(f"project:{p.id}", p.id) for p in space.projects]
-            name = f"watcher {space.owner.name}/{n}"
-            made.append(Watcher(name, space.owner, gateway, rooms, random.Random(rng.random())))
-    made[-1].slow = True
-    return made
+async def _load(seconds: float, clients: Clients, faults: Faults) -> None:
+    """Wait out the load, saying how it goes every ten seconds."""
+    started = time.monotonic()
+    while (elapsed := time.monotonic() - started) < seconds:
+        await asyncio.sleep(min(10.0, seconds - elapsed))
+        done = sum(row["attempted"] for row in clients.history.by_kind().values())
+        print(f"soak: {time.monotonic() - started:.0f} s, {done} operations, "
+              f"{len(faults.log)} faults", flush=True)  # fmt: skip
 
 
 async def _unready(cluster: Cluster) -> list[str]:

@@ -13,12 +13,15 @@ import httpx
 from taskwire.testkit.users import User, Users
 from taskwire.testkit.waiting import eventually
 
+CONTENDED = 2  # per project
+
 
 @dataclass
 class Project:
     id: str
     workspace_id: str
     statuses: list[str]  # ids, board order
+    contended: list[str] = field(default_factory=list)  # tasks every writer edits with If-Match
 
 
 @dataclass
@@ -63,6 +66,11 @@ async def build(
             for writer in workspace.writers:
                 for project in workspace.projects:
                     await _known(http, writer, project)
+            for project in workspace.projects:
+                for n in range(CONTENDED):
+                    path = f"/projects/{project.id}/tasks"
+                    task = await _made(http, workspace.owner, path, {"title": f"contended {n}"})
+                    project.contended.append(task["id"])
     return made
 
 

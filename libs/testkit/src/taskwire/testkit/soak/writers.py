@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from taskwire.testkit.soak.calls import Caller
+from taskwire.testkit.soak.races import Races
 from taskwire.testkit.soak.world import Project
 
 
@@ -27,8 +28,11 @@ class Owned:
     deleted: bool = False
     version: int = 1
     unsettled: bool = False  # a write's answer never came: read it again before trusting this
+    frozen: bool = False  # the services move it on their own (its status deleted): read at the end
+    trail: list[str] = field(default_factory=list)  # what it was told, for a violation's report
 
-    def took(self, answer: dict[str, Any]) -> None:
+    def took(self, answer: dict[str, Any], why: str) -> None:
+        self.trail.append(f"{why}: v{answer['version']} in {answer['status_id'][-6:]}")
         self.title, self.status_id = answer["title"], answer["status_id"]
         self.archived, self.version = answer["archived_at"] is not None, answer["version"]
         self.unsettled = False
@@ -40,6 +44,8 @@ class Writer:
     caller: Caller
     projects: list[Project]
     rng: random.Random
+    races: Races
+    extra: dict[str, list[str]] = field(default_factory=dict)  # project -> its own statuses
     owned: dict[str, Owned] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> title
     bulks: dict[str, int] = field(default_factory=dict)  # unanswered bulk's title prefix -> size
@@ -50,24 +56,31 @@ class Writer:
             await asyncio.sleep(pause * self.rng.random() * 2)
 
     async def step(self) -> None:
-        live = [t for t in self.owned.values() if not t.deleted]
+        live = [t for t in self.owned.values() if not t.deleted and not t.frozen]
         roll = self.rng.random()
         if roll < 0.35 or not live:
             return await self.create()
         if roll < 0.40:
             return await self.bulk()
+        if roll < 0.45:
+            project = self.rng.choice(self.projects)
+            task_id = self.rng.choice(project.contended)
+            return await self.races.race(self.caller, task_id, self.name, self.rng)
         task = self.rng.choice(live)
         if task.unsettled and not await self.settle(task):
             return None
         if roll < 0.60:
             return await self.change(task, "edit", "PATCH", "", {"title": self._title()})
         if roll < 0.82:
-            target = {"status_id": self.rng.choice(task.project.statuses)}
+            target = {"status_id": self.rng.choice(self._statuses(task.project))}
             return await self.change(task, "move", "POST", "/move", target)
         if roll < 0.95:
             kind = "restore" if task.archived else "archive"
             return await self.change(task, kind, "POST", f"/{kind}", None)
         return await self.change(task, "delete", "DELETE", "", None)
+
+    def _statuses(self, project: Project) -> list[str]:
+        return project.statuses + self.extra.get(project.id, [])
 
     def _title(self) -> str:
         return f"{self.name} {uuid.uuid4().hex[:12]}"
@@ -76,7 +89,7 @@ class Writer:
         project = self.rng.choice(self.projects)
         key, title = str(uuid.uuid4()), self._title()
         self.keys[key] = title
-        body = {"title": title, "status_id": self.rng.choice(project.statuses)}
+        body = {"title": title, "status_id": self.rng.choice(self._statuses(project))}
         answer = await self.caller.call(
             "create", "POST", f"/projects/{project.id}/tasks", body=body,
             headers={"Idempotency-Key": key},
@@ -84,7 +97,7 @@ class Writer:
         if answer is not None and answer.status_code == 201:
             made = answer.json()
             self.owned[made["id"]] = Owned(made["id"], project, title, made["status_id"])
-            self.owned[made["id"]].took(made)
+            self.owned[made["id"]].took(made, "created")
 
     async def bulk(self) -> None:
         """An import has no key: tried once, and one never answered is found by its titles."""
@@ -102,7 +115,7 @@ class Writer:
                 self.owned[made["id"]] = Owned(
                     made["id"], project, made["title"], made["status_id"]
                 )
-                self.owned[made["id"]].took(made)
+                self.owned[made["id"]].took(made, "created")
 
     async def change(
         self, task: Owned, kind: str, method: str, suffix: str, body: dict[str, str] | None
@@ -110,12 +123,13 @@ class Writer:
         headers = {"If-Match": f'"{task.version}"'}
         path = f"/tasks/{task.id}{suffix}"
         answer = await self.caller.call(kind, method, path, body=body, headers=headers)
+        task.trail.append(f"{kind} at v{task.version}: {answer.status_code if answer else None}")
         if answer is None:
             task.unsettled = True
         elif answer.status_code == 204:
             task.deleted, task.version = True, task.version + 1
         elif answer.status_code == 200:
-            task.took(answer.json())
+            task.took(answer.json(), kind)
         else:  # 412: an earlier attempt of this very write applied, its answer lost
             await self.settle(task)
 
@@ -127,5 +141,6 @@ class Writer:
         if answer.status_code == 404:
             task.deleted, task.unsettled = True, False
         else:
-            task.took(answer.json())
+            task.took(answer.json(), "read")
+        task.frozen = False
         return True
