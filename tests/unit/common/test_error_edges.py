@@ -1,8 +1,10 @@
 """Problems whose extensions share a name with a parameter, and unexpected failures."""
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 
 from taskwire.common.containment import ContainErrors
 from taskwire.common.errors import PROBLEM_JSON, Conflict, install_problem_handlers
@@ -16,6 +18,15 @@ def _app() -> FastAPI:
     @app.get("/clash")
     async def clash() -> None:
         raise Conflict("slug taken", slug="web", headers="kept as data")
+
+    @app.get("/starting-up")
+    async def starting_up() -> None:
+        # What SQLAlchemy's asyncpg dialect raises when Postgres refuses a new session while it
+        # starts or stops: its own error, translated, with the driver's as the cause.
+        driver = asyncpg.CannotConnectNowError("the database system is starting up")
+        translated = Exception("SQLSTATE 57P03")
+        translated.__cause__ = driver
+        raise DBAPIError(None, None, translated) from translated
 
     @app.get("/boom")
     async def boom() -> None:
@@ -51,3 +62,11 @@ async def test_an_unexpected_error_is_a_problem_without_internals() -> None:
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.json()["type"] == "urn:taskwire:problem:internal"
     assert "secret" not in response.text
+
+
+async def test_a_database_that_will_not_open_a_session_is_unavailable_not_a_fault() -> None:
+    response = await _get("/starting-up")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert "database connection was lost" in response.json()["detail"]

@@ -40,13 +40,26 @@ def _unavailable(exc: BaseException) -> str | None:
     """Why `exc` means a dependency is busy or unreachable, or None when it is a fault."""
     if isinstance(exc, PoolTimeout):
         return "every database connection is busy; retry after the time in Retry-After"
-    if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or isinstance(
-        exc, _SESSION_LOST
-    ):
+    if _session_lost(exc):
         return "the database connection was lost; retry after the time in Retry-After"
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return "a service this request needs is not answering; retry after the time in Retry-After"
     return None
+
+
+def _session_lost(exc: BaseException) -> bool:
+    """A session the server ended or would not open (restarting, shut down), raised by the raw
+    driver or by SQLAlchemy around it: its translation keeps the driver's error as the cause."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # a translation wraps a few times at most
+        if seen is None:
+            return False
+        if isinstance(seen, _SESSION_LOST):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or (seen.orig if isinstance(seen, DBAPIError) else None)
+    return False
 
 
 class ContainErrors:
