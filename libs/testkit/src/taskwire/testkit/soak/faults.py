@@ -33,6 +33,7 @@ PROCESS_FAULTS = (
 SERVER_FAULTS = ("stop rabbitmq", "kill rabbitmq", "restart redis", "restart postgres")
 # A paused replica stays paused past the clients' and the gateway's timeouts.
 HOLD_SECONDS = (2.0, 8.0)
+SERVICES_SCRIPT = Path(__file__).resolve().parents[6] / "scripts" / "services.sh"
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port",
                "6379", "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
                "--logfile", "/var/log/redis/ci.log"]  # fmt: skip
@@ -54,6 +55,9 @@ class Faults:
     servers: bool  # may the machine's Postgres, RabbitMQ and Redis be stopped?
     watchers: list[Watcher] = field(default_factory=list)
     log: list[Injected] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # faults the soak could not inject or repair
+    # One fault at a time per server: two on one (a kill under a stop) would only race the tools.
+    _servers: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     @property
     def menu(self) -> tuple[str, ...]:
@@ -78,6 +82,33 @@ class Faults:
             await self.inject(kind)
 
     async def inject(self, kind: str) -> None:
+        """Inject `kind` and repair it; a failure of the soak's own tools is kept, not raised."""
+        server = next((s for s in ("rabbitmq", "redis", "postgres") if s in kind), None)
+        lock = self._servers.setdefault(server or kind, asyncio.Lock())
+        if server is None:
+            lock = asyncio.Lock()  # the soak's own faults may overlap freely
+        async with lock:
+            try:
+                await self._act(kind)
+            except Exception as exc:
+                self.errors.append(f"{kind}: {exc!r}")
+                print(f"soak: fault {kind} could not be injected or repaired: {exc!r}", flush=True)
+                await self._repair_servers()
+
+    async def _repair_servers(self) -> None:
+        """Whatever a failed fault left down, up again (the machine's servers above all)."""
+        if self.servers:
+            await _run("bash", str(SERVICES_SCRIPT), check=False)
+        for replica in self.cluster.replicas:
+            self.cluster.resume(replica)
+            if replica.process is not None and replica.process.returncode is not None:
+                await self.cluster.start(replica)
+        for proxy in self.cluster.proxies.values():
+            proxy.unblock()
+            if proxy.severed.is_set():
+                await proxy.start()
+
+    async def _act(self, kind: str) -> None:
         act = {
             "kill replica": self._kill, "pause replica": self._pause, "cut link": self._cut,
             "blackhole link": self._blackhole, "end sessions": self._end_sessions,
@@ -172,7 +203,7 @@ class Faults:
 
     async def _kill_rabbitmq(self) -> None:
         fault = self._begin("kill rabbitmq", "the broker")
-        await _run("pkill", "-9", "-f", "beam.smp", check=False)
+        await _run("pkill", "-9", "-f", "rabbit boot", check=False)  # the node, not a tool
         await self._hold()
         await _run("rabbitmq-server", "-detached")
         await _answers(5672, "RabbitMQ", timeout=120)

@@ -110,6 +110,7 @@ async def _drive(args: argparse.Namespace, cluster: Cluster, stores: Stores) -> 
     stop_watching.set()
     await asyncio.gather(*watching)
     verdict.add("7 no process left down", cluster.exited() + await _unready(cluster))
+    verdict.add("every fault injected and repaired", faults.errors)
     await clients.close()
     text = report.render(args.seed, args.seconds, clients, verdict, faults.by_kind(), quiet_since)
     print(text, flush=True)
