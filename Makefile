@@ -8,8 +8,8 @@ RUN := $(UV) run --frozen
 export TASKWIRE_ENVIRONMENT ?= development
 
 .DEFAULT_GOAL := help
-.PHONY: help setup services run demo test test-unit test-integration test-e2e lint fmt migrate \
-	reconcile token clean
+.PHONY: help setup services run demo test test-unit test-integration test-e2e soak lint fmt \
+	migrate reconcile token clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ test-integration: services ## each service and mechanism against Postgres, Rabbi
 test-e2e: services ## the services together, as processes and behind the gateway (nginx)
 	@bash scripts/tools.sh
 	$(RUN) pytest tests/e2e -q $(ARGS)
+
+SECONDS ?= 600
+soak: services ## faults at random under load, then every guarantee checked (SECONDS=600 SEED=n)
+	@bash scripts/tools.sh
+	$(RUN) python -m taskwire.testkit.soak.run --seconds $(SECONDS) $(if $(SEED),--seed $(SEED))
 
 lint: ## ruff check, ruff format --check, mypy
 	@bash scripts/lint.sh

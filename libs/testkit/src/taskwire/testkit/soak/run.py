@@ -101,7 +101,7 @@ async def _drive(args: argparse.Namespace, cluster: Cluster, stores: Stores) -> 
         rng.shuffle(every)
         for order in (every, []):  # two injectors: faults overlap
             running.append(asyncio.create_task(faults.run(stop, args.fault_gap, order)))
-    await _load(args.seconds, clients, faults)
+    await _load(args.seconds, clients, faults, args.faults)
     stop.set()
     await asyncio.gather(*running)
     quiet_since = time.monotonic()
@@ -111,17 +111,27 @@ async def _drive(args: argparse.Namespace, cluster: Cluster, stores: Stores) -> 
     await asyncio.gather(*watching)
     verdict.add("7 no process left down", cluster.exited() + await _unready(cluster))
     verdict.add("every fault injected and repaired", faults.errors)
+    if args.faults:
+        missing = sorted(set(faults.menu) - set(faults.by_kind()))
+        verdict.add("every kind of fault happened", [f"never: {kind}" for kind in missing])
     await clients.close()
     text = report.render(args.seed, args.seconds, clients, verdict, faults.by_kind(), quiet_since)
     print(text, flush=True)
     return verdict
 
 
-async def _load(seconds: float, clients: Clients, faults: Faults) -> None:
-    """Wait out the load, saying how it goes every ten seconds."""
+async def _load(seconds: float, clients: Clients, faults: Faults, every_kind: bool) -> None:
+    """Wait out the load (and, with `every_kind`, until every kind of fault has happened),
+    saying how it goes every ten seconds."""
     started = time.monotonic()
-    while (elapsed := time.monotonic() - started) < seconds:
-        await asyncio.sleep(min(10.0, seconds - elapsed))
+
+    def going() -> bool:
+        elapsed = time.monotonic() - started
+        missing = every_kind and not set(faults.menu) <= set(faults.by_kind())
+        return elapsed < seconds or (missing and elapsed < 3 * seconds)
+
+    while going():
+        await asyncio.sleep(min(10.0, max(1.0, seconds - (time.monotonic() - started))))
         done = sum(row["attempted"] for row in clients.history.by_kind().values())
         print(f"soak: {time.monotonic() - started:.0f} s, {done} operations, "
               f"{len(faults.log)} faults", flush=True)  # fmt: skip
@@ -137,7 +147,8 @@ async def _unready(cluster: Cluster) -> list[str]:
     return down
 
 
-def main() -> None:
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The soak's options, from the command line or (for a test) from `argv`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 32))
@@ -152,7 +163,11 @@ def main() -> None:
     parser.add_argument(
         "--pause", type=float, default=0.05, help="mean seconds between a writer's operations"
     )
-    verdict = asyncio.run(soak(parser.parse_args()))
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    verdict = asyncio.run(soak(options()))
     raise SystemExit(0 if verdict.ok else 1)
 
 
