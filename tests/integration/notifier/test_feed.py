@@ -108,3 +108,29 @@ async def client_resume(feed: Any, room: str, **resume: Any) -> dict[str, Any]:
     assert (await feed.next())["op"] == "unsubscribed"
     found: dict[str, Any] = await feed.subscribe(room, **resume)
     return found
+
+
+async def test_a_live_session_gets_the_frames_of_a_room_redis_lost_and_numbers_anew(
+    notifier: Notifier, users: Users, projects_service: str, events: EventSender, infra: Infra
+) -> None:
+    """A room whose keys Redis lost (they expire after a day idle, or Redis lost them) numbers
+    from 1 again in a new epoch: a session that went live at a higher number in the old epoch
+    gets those frames all the same, and their epoch tells it what happened."""
+    ada = users("ada")
+    workspace, project = await workspace_and_project(projects_service, ada)
+    room = f"project:{project}"
+    async with client(notifier, ada) as early:
+        await early.subscribe(room)
+        await events.publish(*[task_event(project, workspace, f"task {n}") for n in range(4)])
+        await early.events(4)
+    async with client(notifier, ada) as feed:
+        subscribed = await feed.subscribe(room)  # live from number 4 on
+        assert subscribed["seq"] == 4
+        store = redis.Redis.from_url(infra.redis_url)
+        keys = [k async for k in store.scan_iter(match=f"*notifier:room:{room}:*")]
+        await store.delete(*keys)  # from under the live session: only the frames can tell it
+        await store.aclose()
+        await events.publish(*[task_event(project, workspace, f"later {n}") for n in range(2)])
+        after = await feed.events(2)
+    assert [f["seq"] for f in after] == [1, 2]
+    assert {f["epoch"] for f in after} != {subscribed["epoch"]}

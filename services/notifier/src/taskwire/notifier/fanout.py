@@ -77,7 +77,8 @@ class Hub:
         self._metrics = metrics
         self._deliveries = metrics.deliveries
         # room -> live member -> the last sequence number it had before it went live
-        self._live: dict[str, dict[Member, int]] = defaultdict(dict)
+        # room -> live member -> the epoch and the last number it had before it went live
+        self._live: dict[str, dict[Member, tuple[bytes, int]]] = defaultdict(dict)
         self._joining: dict[str, dict[Member, Collected]] = defaultdict(dict)
         self._by_user: dict[UUID, set[Member]] = defaultdict(set)
         self.listening = asyncio.Event()
@@ -111,23 +112,25 @@ class Hub:
             # its backlog: it resumes once they do, here or (this process unready) elsewhere.
             member.interrupted()
 
-    def catch_up(self, room: str, member: Member, last: int) -> list[tuple[int, bytes]]:
-        """`member` has everything up to `last`: the frames collected since that are newer, to
-        send in order. When there are none, it goes live at once (no await in between, so no
-        frame can come between the last collected one and the first live one), unless it has
-        left the room meanwhile (revoked, closed): then it stays out."""
+    def catch_up(self, room: str, member: Member, epoch: str, last: int) -> list[tuple[int, bytes]]:
+        """`member` has everything of `epoch` up to `last`: the frames collected since that are
+        newer (or of a newer epoch: Redis lost the room meanwhile), to send in order. When there
+        are none, it goes live at once (no await in between, so no frame can come between the
+        last collected one and the first live one), unless it has left the room meanwhile
+        (revoked, closed): then it stays out."""
         joining = self._joining.get(room, {})
         collected = joining.get(member)
         if collected is None:
             return []
-        newer = [(seq, frame) for seq, frame in collected.frames if seq > last]
+        had = epoch.encode()
+        newer = [(s, f) for s, f in collected.frames if s > last or epoch_of(f) != had]
         if newer:
             joining[member] = Collected()
             return newer
         del joining[member]
         if not joining:
             self._joining.pop(room, None)
-        self._live[room][member] = last
+        self._live[room][member] = (had, last)
         return []
 
     def leave(self, room: str, member: Member) -> None:
@@ -143,11 +146,16 @@ class Hub:
             collected.frames.append((seq, frame))
             collected.size += len(frame)
         receivers = []
+        numbered_in: bytes | None = None  # the frame's epoch, read only when it matters
         # Over live.items() itself, not a copy: at 10,000 sessions a copy per frame was most of
         # the collector's work. too_slow() changes the dicts, so it runs after the loops.
-        for member, last in self._live.get(room, {}).items():
+        for member, (epoch, last) in self._live.get(room, {}).items():
             if seq <= last:
-                continue  # already sent with its backlog
+                # Sent with its backlog, unless Redis lost the room since and numbers it anew
+                # from 1: those frames are new, and their epoch tells the client so.
+                numbered_in = numbered_in or epoch_of(frame)
+                if numbered_in == epoch:
+                    continue
             transport = member.connection.transport  # unsent(), inlined: the hot path
             if transport is not None and transport.get_write_buffer_size() > self._limit:
                 slow.append(member)
@@ -288,3 +296,10 @@ def _remove(rooms: dict[str, dict[Member, _T]], room: str, member: Member) -> No
         members.pop(member, None)
         if not members:
             del rooms[room]
+
+
+def epoch_of(frame: bytes) -> bytes:
+    """The epoch a frame was numbered in: the numbering script writes it right after `seq`
+    (`{"op":"event","room":...,"seq":N,"epoch":"<hex>",...`), before the event's own JSON."""
+    start = frame.find(b'"epoch":"') + 9
+    return frame[start : frame.find(b'"', start)]

@@ -80,7 +80,7 @@ class Joining:
         ):
             return
         last = position.seq
-        while collected := self._hub.catch_up(room, session, last):  # none left: it is live
+        while collected := self._hub.catch_up(room, session, position.epoch, last):  # none: live
             if not await self._send(session, room, [frame for _, frame in collected]):
                 return
             last = collected[-1][0]
