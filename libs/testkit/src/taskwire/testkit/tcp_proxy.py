@@ -26,6 +26,7 @@ class TcpProxy:
         self._budget: int | None = None
         self._flowing = asyncio.Event()
         self._flowing.set()
+        self._refusing = False
 
     @classmethod
     def to(cls, url: str, default_port: int = 80, *, answer_delay: float = 0.0) -> TcpProxy:
@@ -68,6 +69,17 @@ class TcpProxy:
         self._writers.clear()
         self.severed.set()
 
+    def refuse(self) -> None:
+        """Drop every connection and reset each new one at once, keeping the port: a cut that
+        can always be undone (a port let go may be taken meanwhile by some outgoing connection,
+        whose local port the system picks from the same range)."""
+        self._refusing = True
+        self.drop_connections()
+
+    def admit(self) -> None:
+        """After `refuse()`: new connections are forwarded again."""
+        self._refusing = False
+
     def blackhole(self) -> None:
         """Keep every connection open and accept new ones, but pass nothing either way: the
         client waits on its own timeouts, as behind a firewall that drops packets."""
@@ -88,6 +100,9 @@ class TcpProxy:
         self._budget = upstream_bytes
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._refusing:
+            writer.transport.abort()
+            return
         await self._flowing.wait()  # a blackhole accepts, and connects nowhere meanwhile
         try:
             up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)

@@ -105,8 +105,7 @@ class Faults:
                 await self.cluster.start(replica)
         for proxy in self.cluster.proxies.values():
             proxy.unblock()
-            if proxy.severed.is_set():
-                await proxy.start()
+            proxy.admit()
 
     async def _act(self, kind: str) -> None:
         act = {
@@ -157,9 +156,9 @@ class Faults:
         link, name = self._link()
         fault = self._begin("cut link", name)
         proxy = self.cluster.proxies[link]
-        await proxy.cut()
+        proxy.refuse()
         await self._hold()
-        await proxy.start()
+        proxy.admit()
         fault.ended = time.monotonic()
 
     async def _blackhole(self) -> None:
