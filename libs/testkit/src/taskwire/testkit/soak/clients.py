@@ -1,6 +1,7 @@
 """Everyone the soak drives, cast from the world: per workspace, its writers, its owner (who
-also writes, and changes members, statuses and projects) and two watchers of the owner on the
-workspace's room and every project's (one reading its socket slowly)."""
+also writes, assigning its tasks to itself, and changes members, statuses and projects) and two
+watchers of the owner on the workspace's room, the owner's user room and every project's (one
+reading its socket slowly)."""
 
 from __future__ import annotations
 
@@ -54,10 +55,11 @@ def cast(spaces: list[Workspace], gateway: str, users: Users, rng: random.Random
         for person in space.writers:
             writer(person.name, person.token, space)
         owner = writer(space.owner.name, space.owner.token, space)
+        owner.assignee = str(space.owner.id)
         caller = Caller(gateway, space.owner.token, history, random.Random(rng.random()))
         clients.admins.append(Admin(space, caller, owner, users, random.Random(rng.random())))
         for n in range(2):
-            rooms = [Room(f"workspace:{space.id}", None)]
+            rooms = [Room(f"workspace:{space.id}", None), Room(f"user:{space.owner.id}", None)]
             rooms += [Room(f"project:{p.id}", p.id) for p in space.projects]
             name = f"watcher {space.owner.name}/{n}"
             watcher = Watcher(name, space.owner, gateway, rooms, random.Random(rng.random()))

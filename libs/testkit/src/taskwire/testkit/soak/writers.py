@@ -46,6 +46,7 @@ class Writer:
     rng: random.Random
     races: Races
     extra: dict[str, list[str]] = field(default_factory=dict)  # project -> its own statuses
+    assignee: str | None = None  # whom its creates are assigned to (their user room hears them)
     owned: dict[str, Owned] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> title
     bulks: dict[str, int] = field(default_factory=dict)  # unanswered bulk's title prefix -> size
@@ -90,6 +91,8 @@ class Writer:
         key, title = str(uuid.uuid4()), self._title()
         self.keys[key] = title
         body = {"title": title, "status_id": self.rng.choice(self._statuses(project))}
+        if self.assignee is not None:
+            body["assignee_id"] = self.assignee
         answer = await self.caller.call(
             "create", "POST", f"/projects/{project.id}/tasks", body=body,
             headers={"Idempotency-Key": key},
