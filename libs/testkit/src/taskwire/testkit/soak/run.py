@@ -23,10 +23,11 @@ from taskwire.common.settings import DatabaseSettings
 from taskwire.testkit.infra import Infra, provide_infra
 from taskwire.testkit.running import run_environment
 from taskwire.testkit.soak import report, world
-from taskwire.testkit.soak.checker import Stores, Verdict, check
+from taskwire.testkit.soak.checker import Verdict, check
 from taskwire.testkit.soak.clients import Clients, cast
 from taskwire.testkit.soak.cluster import SERVICES, Cluster, running_cluster
 from taskwire.testkit.soak.faults import Faults
+from taskwire.testkit.soak.stores import Stores
 from taskwire.testkit.users import Users
 
 # Every writer of the soak is one caller among many: the gateway's per-caller limit is not what
