@@ -44,13 +44,26 @@ class Watcher:
     reconnects: int = 0
     slow: bool = False  # reads its socket with a pause after every frame
     _connection: ClientConnection | None = None
+    _reloading: dict[str, asyncio.Task[None]] = field(default_factory=dict)  # by room name
 
     def drop(self) -> None:
         """Cut its connection, as a flaky network would; it reconnects and resumes."""
         if self._connection is not None:
             self._connection.transport.abort()
 
+    @property
+    def reloading(self) -> bool:
+        return any(not reload.done() for reload in self._reloading.values())
+
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._connected(stop)
+        finally:
+            for reload in self._reloading.values():
+                reload.cancel()
+            await asyncio.gather(*self._reloading.values(), return_exceptions=True)
+
+    async def _connected(self, stop: asyncio.Event) -> None:
         url = self.gateway.replace("http://", "ws://") + "/ws"
         pause = 0.2
         while not stop.is_set():
@@ -86,10 +99,15 @@ class Watcher:
             return
         if frame["op"] == "subscribed":
             # A first subscription, or a resume the server could not serve: what the room holds
-            # comes from REST, and the live frames go on from the number it names.
+            # comes from REST, and the live frames go on from the number it names. The reload
+            # runs beside the reading, as a browser's would: a client that stopped reading for
+            # the length of a large project's listing would be closed as too slow, resume
+            # unrecovered and reload again, for ever.
             if not frame.get("recovered", False):
-                await self._reload(room)
+                self.resyncs += 1
                 room.seq = frame["seq"]
+                if room.project_id is not None:
+                    self._start_reload(room.name, room.project_id)
             room.epoch = frame["epoch"]
         elif frame["op"] == "event":
             self.frames += 1
@@ -116,12 +134,30 @@ class Watcher:
         if held is None or held[4] < view[4]:
             self.tasks[task_id] = view
 
-    async def _reload(self, room: Room) -> None:
-        """What a client does on `recovered: false`: the room's tasks again, from REST; one it
-        held that REST no longer lists was deleted meanwhile."""
-        self.resyncs += 1
-        if room.project_id is None:
-            return
+    def _start_reload(self, room: str, project_id: str) -> None:
+        """A newer resync supersedes a reload still running: it marks nothing deleted until it
+        has listed every page, so stopping it half way leaves nothing wrong."""
+        if (running := self._reloading.get(room)) is not None:
+            running.cancel()
+        self._reloading[room] = asyncio.create_task(self._reload(project_id))
+
+    async def _reload(self, project_id: str) -> None:
+        """What a client does on `recovered: false`: the project's tasks again, from REST, until
+        a listing succeeds. A task held before the listing began, unchanged since and not
+        listed was deleted meanwhile; one seen or changed live during the listing is the live
+        frames' to tell."""
+        before = {t: self.tasks[t][4] for t, p in self.project_of.items() if p == project_id}
+        pause = 0.2
+        while (listed := await self._listed(project_id)) is None:
+            await asyncio.sleep(pause * (0.5 + self.rng.random()))
+            pause = min(pause * 2, 3.0)
+        for task_id, version in before.items():
+            title, status, archived, _, now = self.tasks[task_id]
+            if task_id not in listed and now == version:
+                self.tasks[task_id] = (title, status, archived, True, version)
+
+    async def _listed(self, project_id: str) -> set[str] | None:
+        """Every task of the project, kept as seen; None when a page could not be had."""
         listed: set[str] = set()
         async with httpx.AsyncClient(base_url=f"{self.gateway}/api/v1", headers=self.user.auth,
                                      timeout=10) as http:  # fmt: skip
@@ -130,16 +166,15 @@ class Watcher:
                 params: dict[str, str | int] = {"limit": 200, "archived": "all"}
                 if cursor:
                     params["cursor"] = cursor
-                answer = await http.get(f"/projects/{room.project_id}/tasks", params=params)
+                try:
+                    answer = await http.get(f"/projects/{project_id}/tasks", params=params)
+                except httpx.HTTPError:
+                    return None
                 if answer.status_code != 200:
-                    return  # the next resync tries again; the checker says if it mattered
+                    return None
                 page = answer.json()
                 for task in page["items"]:
                     listed.add(task["id"])
                     self._keep(task["id"], task, False)
                 if not (cursor := page.get("next_cursor")):
-                    break
-        held_here = {t for t, p in self.project_of.items() if p == room.project_id}
-        for task_id in held_here - listed:
-            title, status, archived, _, version = self.tasks[task_id]
-            self.tasks[task_id] = (title, status, archived, True, version)
+                    return listed
