@@ -4,7 +4,8 @@
 
 Renders deploy/nginx/taskwire.conf.template with the services' local addresses (their
 TASKWIRE_<SERVICE>_HOST/PORT, as the supervisor runs them, or the replicas listed in
-TASKWIRE_<SERVICE>_UPSTREAMS) into a private directory, checks
+TASKWIRE_<SERVICE>_UPSTREAMS) and the board's built files (TASKWIRE_GATEWAY_WEB_ROOT, default
+web/dist) into a private directory, checks
 it (`nginx -t`) and runs nginx there, so it needs no system configuration and leaves none.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "nginx" / "taskwire.conf.template"
+WEB_ROOT = ROOT / "web" / "dist"
 SERVICES = {"projects": 8001, "tasks": 8002, "aggregator": 8003, "notifier": 8004}
 MAIN = """
 daemon off;
@@ -61,9 +63,26 @@ def upstream(service: str, port: int) -> str:
     return f"{host}:{os.environ.get(prefix + 'PORT', port)}"
 
 
+def web_root() -> str:
+    """The board's files (web/dist unless TASKWIRE_GATEWAY_WEB_ROOT names another build): an
+    absolute path, written into the routes as it is. Without a build, the gateway answers its
+    pages with a message saying how to build it."""
+    root = Path(os.environ.get("TASKWIRE_GATEWAY_WEB_ROOT") or WEB_ROOT).resolve()
+    if any(c in str(root) for c in " ;{}\"'\n\\$"):
+        sys.exit(f"gateway: TASKWIRE_GATEWAY_WEB_ROOT must be a plain path, not {str(root)!r}")
+    if not (root / "index.html").is_file():
+        print(
+            f"gateway: {root}/index.html is missing: build the board (npm ci && npm run build in"
+            " web/)",
+            flush=True,
+        )
+    return str(root)
+
+
 def render(directory: Path) -> Path:
     values = {f"{name.upper()}_UPSTREAM": upstream(name, port) for name, port in SERVICES.items()}
     values["GATEWAY_PORT"] = os.environ.get("TASKWIRE_GATEWAY_PORT", "8080")
+    values["WEB_ROOT"] = web_root()
     for name, default in LIMITS.items():
         value = os.environ.get(f"TASKWIRE_GATEWAY_{name}", str(default))
         if not value.isdigit() or int(value) < 1:

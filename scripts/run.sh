@@ -11,6 +11,13 @@ bash scripts/tools.sh --for run
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 
+# The board (web/dist), which the gateway serves: built when missing or older than its sources.
+if command -v npm >/dev/null 2>&1; then
+    step "the board (web/build.sh)" bash web/build.sh
+else
+    warn "npm is not installed: the gateway will say the board is not built (install Node.js 20.19+ with npm)"
+fi
+
 url() { # the URL a service answers on, from its HOST/PORT settings
     local host="${1}" port="${2}"
     [[ "$host" == 0.0.0.0 || "$host" == "::" ]] && host=127.0.0.1
@@ -23,7 +30,7 @@ notifier=$(url "${TASKWIRE_NOTIFIER_HOST:-127.0.0.1}" "${TASKWIRE_NOTIFIER_PORT:
 gateway=$(url 127.0.0.1 "${TASKWIRE_GATEWAY_PORT:-8080}")
 cat <<INFO
 
-  API gateway       $gateway   (REST under $gateway/api/v1, the live feed at ${gateway/http/ws}/ws)
+  API gateway       $gateway   (the board at $gateway/, REST under $gateway/api/v1, the live feed at ${gateway/http/ws}/ws)
   projects service  $projects   (OpenAPI at $projects/openapi.json)
   tasks service     $tasks   (OpenAPI at $tasks/openapi.json)
   aggregator        $aggregator   (OpenAPI at $aggregator/openapi.json)

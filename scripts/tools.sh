@@ -3,7 +3,9 @@
 # apt-get when missing (as root; TASKWIRE_INSTALL_MISSING=0 refuses):
 #
 #   scripts/tools.sh            for the tests: nginx, the API gateway of the local run and of its
-#                               end-to-end tests; promtool, which checks deploy/prometheus
+#                               end-to-end tests; promtool, which checks deploy/prometheus;
+#                               Debian's chromium, which the browser tests drive (as root; else
+#                               they are skipped without it)
 #   scripts/tools.sh --for run  for the running system: nginx
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -31,3 +33,14 @@ if ! command -v promtool >/dev/null 2>&1; then
     fi
 fi
 say "promtool: $(promtool --version 2>&1 | head -n 1)"
+# The browser tests (tests/e2e/test_browser.py) drive Debian's Chromium; a browser build of the
+# test tool's own cannot be downloaded here. Without root it is only named: those tests skip.
+chromium="${TASKWIRE_CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "$chromium" ]]; then
+    if [[ $EUID -eq 0 && "${TASKWIRE_INSTALL_MISSING:-1}" != 0 ]] && command -v apt-get >/dev/null; then
+        apt_install "" chromium
+    else
+        warn "not installed: chromium (Debian/Ubuntu: sudo apt-get install chromium); the browser tests will be skipped"
+    fi
+fi
+if [[ -x "$chromium" ]]; then say "chromium: $("$chromium" --version 2>/dev/null | head -n 1)"; fi

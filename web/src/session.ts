@@ -1,0 +1,57 @@
+// Who is signed in: the bearer token, kept in sessionStorage (one tab, gone with it), and what
+// its payload says. The payload is read, not verified: the services verify every request.
+
+const KEY = "taskwire.token";
+
+export interface Identity {
+  token: string;
+  userId: string;
+  name: string;
+  email: string;
+  expiresAt: number | null; // seconds since the epoch
+}
+
+function payload(token: string): Record<string, unknown> | null {
+  const part = token.split(".")[1];
+  if (!part) return null;
+  try {
+    const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The identity a token names, or null when it is not a readable JWT with a subject. */
+export function identify(token: string): Identity | null {
+  const claims = payload(token.trim());
+  if (!claims || typeof claims.sub !== "string") return null;
+  const text = (name: string): string => (typeof claims[name] === "string" ? (claims[name] as string) : "");
+  return {
+    token: token.trim(),
+    userId: claims.sub,
+    name: text("name") || text("display_name") || text("email") || claims.sub,
+    email: text("email"),
+    expiresAt: typeof claims.exp === "number" ? claims.exp : null,
+  };
+}
+
+export function expired(identity: Identity, now = Date.now()): boolean {
+  return identity.expiresAt !== null && identity.expiresAt * 1000 <= now;
+}
+
+export function stored(): Identity | null {
+  const token = sessionStorage.getItem(KEY);
+  const identity = token ? identify(token) : null;
+  return identity && !expired(identity) ? identity : null;
+}
+
+export function store(identity: Identity): void {
+  sessionStorage.setItem(KEY, identity.token);
+}
+
+export function forget(): void {
+  sessionStorage.removeItem(KEY);
+}
