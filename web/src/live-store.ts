@@ -1,13 +1,13 @@
-import type { TaskwireEvent } from "./api/feed";
+import type { TaskwireEvent } from "@taskwire/client";
 import { Observable } from "./store";
-import type { Envelope } from "./types";
 
-/** What a page shows of one room: loaded from REST, then kept by the room's events. Events that
- * arrive while it loads (or reloads, on a resync) are kept and applied after, by version, so
- * none is lost and none undone by an older answer. */
+/** What a page shows of one room: loaded from REST, then kept by the room's events. Events are
+ * applied as they come, and those that arrive while a load is under way are applied again on
+ * top of what it found (by version: an event the load already saw changes nothing), so a load
+ * never undoes a newer event, however many loads overlap. */
 export abstract class LiveStore<S extends { revoked: boolean }> {
   readonly state: Observable<S>;
-  private buffered: Envelope[] | null = null;
+  private readonly loading = new Set<TaskwireEvent[]>();
 
   constructor(initial: S) {
     this.state = new Observable(initial);
@@ -19,7 +19,7 @@ export abstract class LiveStore<S extends { revoked: boolean }> {
   protected abstract fetch(): Promise<Partial<S>>;
 
   /** One event of the room, applied to the state. */
-  protected abstract apply(event: Envelope): void;
+  protected abstract apply(event: TaskwireEvent): void;
 
   /** Told when a load fails. */
   protected abstract loadFailed(error: unknown): void;
@@ -29,23 +29,22 @@ export abstract class LiveStore<S extends { revoked: boolean }> {
   }
 
   async load(): Promise<void> {
-    this.buffered = [];
+    const seen: TaskwireEvent[] = [];
+    this.loading.add(seen);
     try {
       this.patch(await this.fetch());
-      const missed = this.buffered;
-      this.buffered = null;
-      for (const event of missed) this.apply(event);
+      for (const event of seen) this.apply(event);
     } catch (error) {
-      this.buffered = null;
       this.loadFailed(error);
       throw error;
+    } finally {
+      this.loading.delete(seen);
     }
   }
 
   onEvent(event: TaskwireEvent): void {
     if (this.state.get().revoked) return;
-    const envelope = event as unknown as Envelope;
-    if (this.buffered) this.buffered.push(envelope);
-    else this.apply(envelope);
+    for (const seen of this.loading) seen.push(event);
+    this.apply(event);
   }
 }

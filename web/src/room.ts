@@ -1,4 +1,4 @@
-import type { TaskwireEvent } from "./api/feed";
+import type { TaskwireEvent } from "@taskwire/client";
 import { useEffect } from "preact/hooks";
 import type { LiveFeed } from "./api/feed";
 
@@ -11,20 +11,19 @@ export interface RoomStore {
 }
 
 /** Loads `store` and keeps it live through its room while the component is shown: events go to
- * the store, a resync reloads it (and the connection indicator says so), and a `forbidden`
- * (the member was removed) ends the subscription and tells the store. */
+ * the store, a resync reloads it, and a `forbidden` (the member was removed) ends the
+ * subscription and tells the store. */
 export function useRoom(live: LiveFeed, store: RoomStore): void {
   useEffect(() => {
     let active = true;
-    void store.load().catch(() => undefined);
+    void store.load().catch(() => undefined); // shown at once
     let unsubscribe: (() => void) | null = live.feed.subscribe(store.room, {
       onEvent: (event) => {
         if (active) store.onEvent(event);
       },
-      onResync: async () => {
-        await store.load().catch(() => undefined);
-        if (active) live.resynced();
-      },
+      // A resync: reload from REST (the feed holds the room's events until it is done, and
+      // asks again if it fails); the connection indicator says "resynced" after.
+      onResync: () => store.load(),
       onError: (error) => {
         if (error.code !== "forbidden" || !active) return;
         store.revoke();
@@ -32,6 +31,12 @@ export function useRoom(live: LiveFeed, store: RoomStore): void {
         unsubscribe = null;
       },
     });
+    // Loaded again once the room is joined (presence is answered only then): the first load may
+    // have been read before the subscription began, and missed an event in between.
+    live.feed.presence(store.room).then(
+      () => active && void store.load().catch(() => undefined),
+      () => undefined,
+    );
     return () => {
       active = false;
       unsubscribe?.();

@@ -1,3 +1,5 @@
+import { jwtClaims } from "@taskwire/client";
+
 // Who is signed in: the bearer token, kept in sessionStorage (one tab, gone with it), and what
 // its payload says. The payload is read, not verified: the services verify every request.
 
@@ -11,22 +13,9 @@ export interface Identity {
   expiresAt: number | null; // seconds since the epoch
 }
 
-function payload(token: string): Record<string, unknown> | null {
-  const part = token.split(".")[1];
-  if (!part) return null;
-  try {
-    const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The identity a token names, or null when it is not a readable JWT with a subject. */
 export function identify(token: string): Identity | null {
-  const claims = payload(token.trim());
+  const claims = jwtClaims(token.trim());
   if (!claims || typeof claims.sub !== "string") return null;
   const text = (name: string): string => (typeof claims[name] === "string" ? (claims[name] as string) : "");
   return {

@@ -1,19 +1,8 @@
-// The resources the board shows, as the REST API answers them (docs/design.md, section 6) and
-// as the feed's events carry them (docs/asyncapi.json). Only the fields the board reads.
+// The resources the board shows: the event catalogue's types from the client library, and the
+// few shapes the board holds itself, as both REST answers and events fold into them.
+import type { Category, Counts, MemberState, Priority, ProjectState, Role, StatusState, TaskState } from "@taskwire/client";
 
-export type Category = "todo" | "in_progress" | "in_review" | "issue" | "done";
-export type Priority = "none" | "low" | "medium" | "high" | "urgent";
-export type Role = "viewer" | "member" | "admin" | "owner";
-
-export interface Counts {
-  total: number;
-  todo: number;
-  in_progress: number;
-  in_review: number;
-  issue: number;
-  done: number;
-  archived: number;
-}
+export type { Category, Counts, Priority, Role };
 
 export interface Workspace {
   id: string;
@@ -23,70 +12,24 @@ export interface Workspace {
   version: number;
 }
 
-export interface Member {
-  workspace_id: string;
-  user_id: string;
-  email: string;
-  display_name: string;
-  role: Role;
-  removed?: boolean;
-  version: number;
-}
+export type Member = Pick<MemberState, "workspace_id" | "user_id" | "email" | "display_name" | "role" | "version" | "removed">;
 
-export interface Status {
-  id: string;
-  project_id: string;
-  name: string;
-  category: Category;
-  position: number;
-  deleted?: boolean;
-  version: number;
-}
+export type Status = Pick<StatusState, "id" | "project_id" | "name" | "category" | "position" | "version" | "deleted">;
 
-export interface Project {
-  id: string;
-  workspace_id: string;
-  key: string;
-  name: string;
+export interface Project extends Pick<ProjectState, "id" | "workspace_id" | "key" | "name" | "derived_status" | "counts" | "version" | "deleted"> {
   archived_at: string | null;
-  deleted?: boolean;
-  derived_status: Category;
-  counts: Counts;
-  version: number;
-  statuses?: Status[] | null;
 }
 
-/** A task as the board holds it: the REST shape and the event shape both fold into this. */
-export interface Task {
-  id: string;
-  project_id: string;
-  number: number;
-  title: string;
-  status_id: string;
-  category: Category;
-  position: string;
-  priority: Priority;
+/** A task as the board holds it (REST gives the assignee as a profile, events by its id). */
+export interface Task
+  extends Pick<TaskState, "id" | "project_id" | "number" | "title" | "status_id" | "category" | "position" | "priority" | "version" | "deleted"> {
   assignee_id: string | null;
   archived_at: string | null;
-  deleted?: boolean;
-  version: number;
 }
 
-/** The event envelope's fields the board reads. */
-export interface Envelope {
-  id: string;
-  type: string;
-  subject: { kind: string; id: string; version: number };
-  project_id?: string | null;
-  workspace_id?: string | null;
-  actor_id?: string | null;
-  client_mutation_id?: string | null;
-  data: Record<string, unknown>;
-}
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
+/** A task event's state as the board holds it. */
+export function fromEvent(state: TaskState): Task {
+  const { id, project_id, number, title, status_id, category, position, priority, version, deleted } = state;
+  const task: Task = { id, project_id, number, title, status_id, category, position, priority, version, assignee_id: state.assignee_id ?? null, archived_at: state.archived_at ?? null };
+  return deleted ? { ...task, deleted } : task;
 }

@@ -10,7 +10,7 @@ import { Archived } from "./Archived";
 import { BoardStore } from "./board-store";
 import type { CardActions } from "./Card";
 import { Column } from "./Column";
-import { archived, columns, neighbours } from "./model";
+import { archived, columns, neighbours, TEMPORARY } from "./model";
 import { NewTask } from "./NewTask";
 
 function focusCard(id: string): void {
@@ -57,12 +57,14 @@ export function Board({ projectId }: { projectId: string }) {
     },
   };
 
-  const onDrop = (task: Task, statusId: string, index: number): void => {
+  const onDrop = (taskId: string, statusId: string, index: number): void => {
     setDragged(null);
     const to = shown.findIndex((c) => c.status.id === statusId);
-    const from = shown.find((c) => c.tasks.some((t) => t.id === task.id));
+    const from = shown.find((c) => c.tasks.some((t) => t.id === taskId));
+    const task = from?.tasks.find((t) => t.id === taskId);
+    if (!from || !task || task.id.startsWith(TEMPORARY)) return;
     // Dropped where it was (its index among the others is its own): nothing to write.
-    const unchanged = from?.status.id === statusId && from.tasks.findIndex((t) => t.id === task.id) === index;
+    const unchanged = from.status.id === statusId && from.tasks.findIndex((t) => t.id === taskId) === index;
     if (!unchanged) moveTo(task, to, index);
   };
 

@@ -1,13 +1,14 @@
 import { useState } from "preact/hooks";
 import type { Task } from "../types";
 import { Card, type CardActions } from "./Card";
-import type { Column as ColumnData } from "./model";
+import { type Column as ColumnData, TEMPORARY } from "./model";
 
-/** Where in the list a drop at `y` lands: the number of other cards whose middle is above it. */
+/** Where in the list a drop at `y` lands: the number of other cards whose middle is above it
+ * (cards still being created have no place yet and do not count). */
 function dropIndex(list: HTMLElement, y: number, dragged: string | null): number {
   let index = 0;
   for (const card of list.querySelectorAll<HTMLElement>("[data-card]")) {
-    if (card.dataset.taskId === dragged) continue;
+    if (card.dataset.taskId === dragged || card.dataset.taskId?.startsWith(TEMPORARY)) continue;
     const box = card.getBoundingClientRect();
     if (box.top + box.height / 2 < y) index += 1;
   }
@@ -22,26 +23,29 @@ export function Column(props: {
   dragged: Task | null;
   disabled: boolean;
   actions: CardActions;
-  onDrop(task: Task, statusId: string, index: number): void;
+  onDrop(taskId: string, statusId: string, index: number): void;
 }) {
   const { column, projectKey, names, dragged, disabled, actions, onDrop } = props;
   const [over, setOver] = useState<number | null>(null);
   const { status, tasks } = column;
   const listId = `column-list-${status.id}`;
 
+  // A card of this page is being dragged (its id travels in the drag data too).
+  const carrying = (e: DragEvent): boolean => !disabled && (dragged !== null || (e.dataTransfer?.types.includes("text/plain") ?? false));
+
   const onDragOver = (e: DragEvent): void => {
-    if (!dragged || disabled) return;
+    if (!carrying(e)) return;
     e.preventDefault();
     if (e.dataTransfer) e.dataTransfer.dropEffect = "move";
-    setOver(dropIndex(e.currentTarget as HTMLElement, e.clientY, dragged.id));
+    setOver(dropIndex(e.currentTarget as HTMLElement, e.clientY, dragged?.id ?? null));
   };
 
   const drop = (e: DragEvent): void => {
-    if (!dragged || disabled) return;
+    if (!carrying(e)) return;
     e.preventDefault();
-    const index = dropIndex(e.currentTarget as HTMLElement, e.clientY, dragged.id);
     setOver(null);
-    onDrop(dragged, status.id, index);
+    const taskId = e.dataTransfer?.getData("text/plain") || dragged?.id;
+    if (taskId) onDrop(taskId, status.id, dropIndex(e.currentTarget as HTMLElement, e.clientY, taskId));
   };
 
   const others = dragged ? tasks.filter((t) => t.id !== dragged.id) : tasks;

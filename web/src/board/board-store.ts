@@ -3,7 +3,8 @@ import type { Placement, Rest } from "../api/rest";
 import { mutationId } from "../ids";
 import { REVOKED, tell } from "../notice";
 import { LiveStore } from "../live-store";
-import type { Envelope, Member, Priority, Project, Status, Task } from "../types";
+import type { TaskwireEvent } from "@taskwire/client";
+import { fromEvent, type Member, type Priority, type Project, type Status, type Task } from "../types";
 import { applyStatus, applyTask, type Pending, settle, TEMPORARY } from "./model";
 
 // One project's board: loaded from REST, kept live by the project's room, written optimistically.
@@ -41,7 +42,11 @@ export class BoardStore extends LiveStore<BoardState> {
     const [project, tasks] = await Promise.all([this.rest.project(this.projectId), this.rest.tasks(this.projectId)]);
     const members = await this.rest.members(project.workspace_id).catch(() => this.state.get().members);
     const statuses = [...project.statuses].sort((a, b) => a.position - b.position);
-    return { project, statuses, tasks: new Map(tasks.map((t) => [t.id, t])), members, loaded: true };
+    // A task held at a newer version than the snapshot's (a write's answer that came while it
+    // was read) stays as held; the rest is the snapshot.
+    const held = this.state.get().tasks;
+    const found = new Map(tasks.map((t) => [t.id, (held.get(t.id)?.version ?? 0) > t.version ? held.get(t.id)! : t]));
+    return { project, statuses, tasks: found, members, loaded: true };
   }
 
   protected loadFailed(error: unknown): void {
@@ -59,19 +64,33 @@ export class BoardStore extends LiveStore<BoardState> {
     tell(REVOKED, "error", 0);
   }
 
-  protected apply(event: Envelope): void {
+  protected apply(event: TaskwireEvent): void {
     const state = this.state.get();
-    const [kind] = event.type.split(".");
-    if (kind === "task") {
-      const task = event.data as unknown as Task;
-      this.patch({ tasks: applyTask(state.tasks, task), pending: settle(state.pending, event.client_mutation_id) });
-    } else if (kind === "status") {
-      this.patch({ statuses: applyStatus(state.statuses, event.data as unknown as Status) });
-    } else if (event.type === "project.progress_changed" && state.project) {
-      const data = event.data as unknown as Pick<Project, "counts" | "derived_status">;
-      this.patch({ project: { ...state.project, counts: data.counts, derived_status: data.derived_status } });
-    } else if (kind === "project" && state.project && event.subject.version > state.project.version) {
-      this.patch({ project: { ...state.project, ...(event.data as unknown as Project), statuses: null } });
+    switch (event.type) {
+      case "task.created":
+      case "task.updated":
+      case "task.moved":
+      case "task.archived":
+      case "task.restored":
+      case "task.deleted":
+        this.patch({ tasks: applyTask(state.tasks, fromEvent(event.data)), pending: settle(state.pending, event.client_mutation_id) });
+        break;
+      case "status.created":
+      case "status.updated":
+      case "status.deleted":
+        this.patch({ statuses: applyStatus(state.statuses, event.data) });
+        break;
+      case "project.progress_changed":
+        if (state.project) this.patch({ project: { ...state.project, counts: event.data.counts, derived_status: event.data.derived_status } });
+        break;
+      case "project.updated":
+      case "project.archived":
+      case "project.restored":
+        if (state.project && event.data.version > state.project.version) {
+          const { key, name, version } = event.data;
+          this.patch({ project: { ...state.project, key, name, version, archived_at: event.data.archived_at ?? null } });
+        }
+        break;
     }
   }
 

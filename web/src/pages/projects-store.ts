@@ -2,7 +2,8 @@ import { describe } from "../api/problem";
 import type { Rest } from "../api/rest";
 import { tell } from "../notice";
 import { LiveStore } from "../live-store";
-import type { Category, Counts, Envelope, Project, Workspace } from "../types";
+import type { Progress, TaskwireEvent } from "@taskwire/client";
+import type { Project, Workspace } from "../types";
 
 // A workspace's projects with their live counts and derived status, kept by the workspace's
 // room: project lifecycle events by the project's version, progress by the counts' version.
@@ -13,12 +14,6 @@ export interface ProjectsState {
   countsVersions: Map<string, number>;
   loaded: boolean;
   revoked: boolean;
-}
-
-interface Progress {
-  counts: Counts;
-  derived_status: Category;
-  counts_version: number;
 }
 
 export class ProjectsStore extends LiveStore<ProjectsState> {
@@ -79,14 +74,23 @@ export class ProjectsStore extends LiveStore<ProjectsState> {
     this.patch({ projects, countsVersions });
   }
 
-  protected apply(event: Envelope): void {
-    if (event.type === "project.progress_changed") {
-      this.applyProgress(event.subject.id, event.data as unknown as Progress);
-    } else if (event.type.startsWith("project.") && event.type !== "project.derived_status_changed") {
-      this.applyProject(event.data as unknown as Project);
-    } else if (event.type === "workspace.updated") {
-      const workspace = this.state.get().workspace;
-      if (workspace) this.patch({ workspace: { ...workspace, ...(event.data as Partial<Workspace>) } });
+  protected apply(event: TaskwireEvent): void {
+    switch (event.type) {
+      case "project.progress_changed":
+        this.applyProgress(event.subject.id, event.data);
+        break;
+      case "project.created":
+      case "project.updated":
+      case "project.archived":
+      case "project.restored":
+      case "project.deleted":
+        this.applyProject({ ...event.data, archived_at: event.data.archived_at ?? null });
+        break;
+      case "workspace.updated": {
+        const workspace = this.state.get().workspace;
+        if (workspace && event.data.version > workspace.version) this.patch({ workspace: { ...workspace, name: event.data.name, slug: event.data.slug, version: event.data.version } });
+        break;
+      }
     }
   }
 }

@@ -8,6 +8,7 @@ const LABELS: Record<Shown, string> = {
   resyncing: "Resyncing…",
   resynced: "Resynced",
   closed: "Disconnected",
+  offline: "Offline",
 };
 
 /** The feed's state, as a person reads it (data-state for tests: the feed's kind, or resynced). */

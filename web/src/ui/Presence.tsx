@@ -14,11 +14,17 @@ export function Presence(props: { live: LiveFeed; room: string; me: string; memb
       return;
     }
     let active = true;
+    let asking = false; // one question at a time: while the feed is down, it waits for it
     const ask = (): void => {
-      live.feed.presence(room).then(
-        (found) => active && setUsers(found.filter((u) => u !== me)),
-        () => undefined, // not live just now: asked again shortly
-      );
+      if (asking) return;
+      asking = true;
+      live.feed
+        .presence(room)
+        .then(
+          (found) => active && setUsers(found.filter((u) => u !== me)),
+          () => undefined, // not subscribed just now: asked again shortly
+        )
+        .finally(() => (asking = false));
     };
     ask();
     const timer = setInterval(ask, EVERY_MS);
