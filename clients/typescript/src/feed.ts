@@ -185,7 +185,7 @@ export class Feed {
   }
 
   private send(message: ClientMessage): boolean {
-    if (!this.ready || !this.socket) return false;
+    if (!this.ready || this.socket?.readyState !== 1) return false; // closing: its close follows
     this.socket.send(JSON.stringify(message));
     return true;
   }
