@@ -1,5 +1,6 @@
 /** The feed's session: close codes, back-off, token renewal and refusal, close(). */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MIN_RENEW_MS } from "../src/feed-renewal.js";
 import { STABLE_MS } from "../src/feed.js";
 import { frame, harness, jwt, settle } from "./fake-socket.js";
 
@@ -31,7 +32,7 @@ describe("the feed's session", () => {
     expect(h.states).toEqual([{ kind: "live" }]);
   });
 
-  it.each([4008, 1011, 1012, 1006, 1001])("reconnects and resumes after close %i", async (code) => {
+  it.each([4008, 1011, 1012, 1006, 1009, 1001])("reconnects and resumes after close %i", async (code) => {
     const h = await liveIn();
     h.socket().drop(code, "bye");
     expect(h.feed.state).toEqual({ kind: "reconnecting", attempt: 1, delayMs: 250, code, reason: "bye" });
@@ -94,6 +95,24 @@ describe("the feed's session", () => {
     expect(h.socket().take()).toEqual([]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(h.socket().take()).toEqual([{ op: "auth", token: jwt(now + 900) }]);
+    expect(h.feed.state).toEqual({ kind: "live" });
+  });
+
+  it("asks for the renewal's token again shortly when token() fails", async () => {
+    const now = Date.now() / 1000;
+    let offline = false;
+    const token = () => {
+      if (offline) throw new Error("offline");
+      return jwt(now + 120);
+    };
+    const h = await liveIn({ token, renewBeforeSeconds: 60 });
+    h.socket().take();
+    offline = true;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(h.socket().take()).toEqual([]);
+    offline = false;
+    await vi.advanceTimersByTimeAsync(MIN_RENEW_MS);
+    expect(h.socket().take()).toEqual([{ op: "auth", token: jwt(now + 120) }]);
     expect(h.feed.state).toEqual({ kind: "live" });
   });
 
