@@ -23,7 +23,9 @@ export type { AggregatorPaths, ProjectsPaths, TasksPaths };
 type Method = "get" | "put" | "post" | "delete" | "patch";
 type Operation<Paths, P, M extends Method> = P extends keyof Paths ? (M extends keyof Paths[P] ? Paths[P][M] : never) : never;
 
-type HeaderNames<O> = O extends { parameters: { header?: infer H } } ? keyof NonNullable<H> & string : never;
+type HeaderNames<O> = O extends { parameters: { header?: infer H } }
+  ? [NonNullable<H>] extends [never] ? never : keyof NonNullable<H> & string // `header?: never`: none
+  : never;
 type Declares<O, Name extends string> = Lowercase<Name> extends Lowercase<HeaderNames<O>> ? true : false;
 
 /** The headers a call may set by name, where its operation declares them. */

@@ -61,6 +61,13 @@ describe("createTaskwire", () => {
     expectTypeOf<MoveInit["idempotencyKey"]>().toEqualTypeOf<undefined>();
     expectTypeOf<CreateInit["idempotencyKey"]>().toEqualTypeOf<string | undefined>();
     expectTypeOf<CreateInit["ifMatch"]>().toEqualTypeOf<undefined>();
+    const path = { params: { path: { project_id: PID } }, body: { title: "x" } };
+    // @ts-expect-error: creating a task takes no If-Match
+    void (() => tw.tasks.POST("/api/v1/projects/{project_id}/tasks", { ...path, ifMatch: 1 }));
+    // @ts-expect-error: reading takes no Idempotency-Key
+    void (() => tw.tasks.GET("/api/v1/tasks/{task_id}", { params: { path: { task_id: "t" } }, idempotencyKey: "k" }));
+    // @ts-expect-error: a path the tasks service does not serve
+    void (() => tw.tasks.GET("/api/v1/workspaces"));
   });
 
   it("sends no Authorization when the token is empty", async () => {
@@ -106,6 +113,7 @@ describe("createTaskwire", () => {
     const tw = createTaskwire({ baseUrl: "http://gw", token: () => "tok", fetch });
     const done = await tw.tasks.DELETE("/api/v1/tasks/{task_id}", { params: { path: { task_id: "t1" } } });
     expect(done).toMatchObject({ data: undefined, status: 204, version: null });
+    expectTypeOf(done.data).toEqualTypeOf<undefined>();
   });
 
   it("reads versions from ETags", () => {
