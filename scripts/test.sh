@@ -14,5 +14,6 @@ step "tools (nginx, the API gateway; promtool)" bash scripts/tools.sh
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 lint
+step "node packages" bash scripts/node.sh
 step "pytest${*:+ $*}" "$UV" run --frozen pytest "$@"
 say "all checks passed in $((SECONDS - started_all))s"
