@@ -24,8 +24,10 @@ def document(service: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    # The development settings need no secrets; building an app reaches nothing.
-    os.environ.setdefault("TASKWIRE_ENVIRONMENT", "development")
+    # Always the development documents: they need no secrets, building an app reaches nothing,
+    # and they are what the drift test meets (a system run for tests is a development one, with
+    # its development-only routes such as POST /api/v1/dev/tokens).
+    os.environ["TASKWIRE_ENVIRONMENT"] = "development"
     logging.disable(logging.CRITICAL)
     wanted = sys.argv[1:] or list(SERVICES)
     json.dump({service: document(service) for service in wanted}, sys.stdout)
