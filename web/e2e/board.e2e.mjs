@@ -1,7 +1,7 @@
 // The board in a real browser (Debian's Chromium, headless) against the system behind its
 // gateway: tests/e2e/test_browser.py starts the system and runs this script.
 //
-//   node web/e2e/board.e2e.mjs SCENARIO...     (two-members offline race resync removed)
+//   node web/e2e/board.e2e.mjs SCENARIO...     (two-members offline race resync removed showcase)
 //
 // Environment: TASKWIRE_E2E_GATEWAY (the gateway's URL), TASKWIRE_ARTIFACTS (where screenshots
 // go; default web/e2e/artifacts), TASKWIRE_CHROMIUM (default /usr/bin/chromium).
@@ -10,9 +10,9 @@
 import { createInterface } from "node:readline";
 import { launch, log, screenshot } from "./lib.mjs";
 import { twoPeople } from "./people.mjs";
-import { offline, race, removed, resync, twoMembers } from "./scenarios.mjs";
+import { offline, race, removed, resync, showcase, twoMembers } from "./scenarios.mjs";
 
-const SCENARIOS = { "two-members": twoMembers, offline, race, resync, removed };
+const SCENARIOS = { "two-members": twoMembers, offline, race, resync, removed, showcase };
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 

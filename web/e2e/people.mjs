@@ -66,9 +66,11 @@ export async function twoPeople(browser) {
 }
 
 /** A creates a task through the board's form; its number once the server has answered. */
-export async function createTask(page, title, statusName) {
+export async function createTask(page, title, statusName, { priority, assignee } = {}) {
   await page.getByTestId("new-task-title").fill(title);
   if (statusName) await page.getByTestId("new-task-status").selectOption({ label: statusName });
+  if (priority) await page.getByTestId("new-task-priority").selectOption(priority);
+  if (assignee) await page.getByTestId("new-task-assignee").selectOption({ label: assignee });
   await page.getByTestId("new-task-submit").click();
   const made = page.locator('[data-testid^="card-"]:not([data-testid="card-new"])').filter({ hasText: title });
   await made.waitFor();

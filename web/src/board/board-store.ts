@@ -1,7 +1,7 @@
 import { describe, statusOf } from "../api/problem";
 import type { Placement, Rest } from "../api/rest";
 import { mutationId } from "../ids";
-import { REVOKED, tell } from "../notice";
+import { tell } from "../notice";
 import { LiveStore } from "../live-store";
 import type { TaskwireEvent } from "@taskwire/client";
 import { fromEvent, type Member, type Priority, type Project, type Status, type Task } from "../types";
@@ -60,8 +60,7 @@ export class BoardStore extends LiveStore<BoardState> {
   }
 
   revoke(): void {
-    this.patch({ revoked: true, pending: new Map() });
-    tell(REVOKED, "error", 0);
+    this.patch({ revoked: true, pending: new Map() }); // the page says why (Board.tsx)
   }
 
   protected apply(event: TaskwireEvent): void {
