@@ -20,6 +20,7 @@ from taskwire.testkit.waiting import eventually
 from tests.support.notifier import Client
 
 FIELDS = ("total", "todo", "in_progress", "in_review", "issue", "done", "archived")
+MUTATION_ID = "X-Client-Mutation-Id"
 
 
 @pytest.fixture
@@ -40,10 +41,15 @@ async def gateway(
 
 
 async def call(
-    gateway: str, user: User, method: str, path: str, body: Any = None
+    gateway: str,
+    user: User,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", headers=user.auth) as http:
-        return await http.request(method, path, json=body)
+        return await http.request(method, path, json=body, headers=headers)
 
 
 async def ok(gateway: str, user: User, method: str, path: str, body: Any = None) -> Any:
@@ -72,10 +78,13 @@ async def test_the_system_through_its_gateway(gateway: str, users: Users) -> Non
         subscribed = await feed.subscribe(board)
         assert subscribed["op"] == "subscribed"
 
-        made = [
-            await ok(gateway, ada, "POST", f"/projects/{project['id']}/tasks", {"title": f"t{n}"})
-            for n in range(4)
-        ]
+        made: list[dict[str, Any]] = []
+        for n in range(4):  # each named as a browser names its changes, to know them on the feed
+            named = {MUTATION_ID: f"tab:{n}"}
+            tasks = f"/projects/{project['id']}/tasks"
+            response = await call(gateway, ada, "POST", tasks, {"title": f"t{n}"}, named)
+            assert response.status_code == 201, response.text
+            made.append(response.json())
         t0, t1, t2, t3 = (task["id"] for task in made)
         await ok(gateway, ada, "POST", f"/tasks/{t0}/move", {"status_id": statuses["done"]})
         await ok(gateway, bob, "POST", f"/tasks/{t1}/move", {"status_id": statuses["in_review"]})
@@ -93,6 +102,8 @@ async def test_the_system_through_its_gateway(gateway: str, users: Users) -> Non
     kinds = [f["event"]["type"] for f in task_events]
     changes = ["task.moved", "task.moved", "task.archived", "task.restored", "task.deleted"]
     assert kinds == ["task.created"] * 4 + changes
+    mutation_ids = [f["event"]["client_mutation_id"] for f in task_events]
+    assert mutation_ids == [f"tab:{n}" for n in range(4)] + [None] * len(changes)
     numbers = [f["seq"] for f in frames]
     first = subscribed["seq"] + 1  # what the room held before bob came is not replayed
     assert numbers == list(range(first, first + len(frames)))  # in order, no gap

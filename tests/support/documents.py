@@ -47,6 +47,24 @@ def assert_errors_are_problems(app: FastAPI) -> None:
     assert {"Problem", "ValidationProblem"} <= set(app.openapi()["components"]["schemas"])
 
 
+def api_writes(app: FastAPI) -> set[str]:
+    """The operations under /api/v1 that change something."""
+    return {
+        label
+        for label in operations(app)
+        if label.split()[0] in ("POST", "PUT", "PATCH", "DELETE") and "/api/v1/" in label
+    }
+
+
+def taking_header(app: FastAPI, name: str) -> set[str]:
+    """The operations that take the request header `name`."""
+    return {
+        label
+        for label, operation in operations(app).items()
+        if any(p["in"] == "header" and p["name"] == name for p in operation.get("parameters", []))
+    }
+
+
 def assert_declares(app: FastAPI, own_statuses: dict[str, set[int]]) -> None:
     """Each route declares `own_statuses` besides the shared ones; every error is a problem;
     every link names a real operation and parameters it takes."""

@@ -47,7 +47,13 @@ async def test_resume_within_history_gets_exactly_what_was_missed(
     ada = users("ada")
     workspace, project = await workspace_and_project(projects_service, ada)
     room = f"project:{project}"
-    sent = [task_event(project, workspace, f"task {n}") for n in range(12)]
+    sent = [
+        # Named as a browser names its changes: it knows them by it, live or resumed.
+        task_event(project, workspace, f"task {n}").model_copy(
+            update={"client_mutation_id": f"tab:{n}"}
+        )
+        for n in range(12)
+    ]
     async with client(notifier, ada) as feed:
         epoch = (await feed.subscribe(room))["epoch"]
         await events.publish(*sent[:5])
@@ -63,6 +69,8 @@ async def test_resume_within_history_gets_exactly_what_was_missed(
         live = await feed.events(2)
     assert [f["seq"] for f in missed + live] == list(range(6, 13))
     assert ids(missed + live) == [str(e.id) for e in sent[5:]]
+    named = [frame["event"]["client_mutation_id"] for frame in seen + missed + live]
+    assert named == [f"tab:{n}" for n in range(12)]
 
 
 @pytest.fixture

@@ -25,6 +25,16 @@ def test_round_trip_keeps_every_field() -> None:
     assert back.data_as(ItemState) == ItemState(name="first")
 
 
+def test_the_client_mutation_id_travels_and_is_null_without_one() -> None:
+    event = item_event("item.created", uuid4(), 1, "x")
+    assert orjson.loads(encode(event))["client_mutation_id"] is None
+    named = event.model_copy(update={"client_mutation_id": "tab-1:42"})
+    assert decode(encode(named)).client_mutation_id == "tab-1:42"
+    older = orjson.loads(encode(event))  # from a producer that predates the field
+    del older["client_mutation_id"]
+    assert decode(orjson.dumps(older)).client_mutation_id is None
+
+
 def test_unknown_fields_are_ignored() -> None:
     wire = orjson.loads(encode(item_event("item.created", uuid4(), 1, "x")))
     wire["added_in_a_later_minor_version"] = {"a": 1}

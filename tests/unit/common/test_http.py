@@ -1,4 +1,4 @@
-"""problem+json for every error, and the body size limit."""
+"""problem+json for every error, the body size limit, and the client mutation id's rule."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from taskwire.common.auth import mint_token
-from taskwire.common.errors import PROBLEM_JSON, BodySizeLimit
+from taskwire.common.errors import PROBLEM_JSON, BadRequest, BodySizeLimit
+from taskwire.common.http import client_mutation_id
 from taskwire.common.settings import DatabaseSettings
 from tests.support.http_app import LIMIT, PROBLEMS, clients_of_apps
 
@@ -115,3 +116,15 @@ async def test_the_limit_also_guards_an_app_without_problem_handlers() -> None:
 
         problem_of(await client.post("/raw", content=chunks()), 413, "payload-too-large")
         assert (await client.post("/raw", content=b"small")).text == "read it all"
+
+
+@pytest.mark.parametrize("value", ["a", "tab-1:42", "A.b_c-D:9", "x" * 64])
+async def test_a_client_mutation_id_is_taken_as_sent(value: str) -> None:
+    assert await client_mutation_id(value) == value
+    assert await client_mutation_id(None) is None
+
+
+@pytest.mark.parametrize("value", ["", "x" * 65, "a b", "a/b", "é", "a\n", "a,b"])
+async def test_a_malformed_client_mutation_id_is_a_bad_request(value: str) -> None:
+    with pytest.raises(BadRequest, match="X-Client-Mutation-Id"):
+        await client_mutation_id(value)

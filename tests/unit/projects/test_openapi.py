@@ -22,18 +22,18 @@ OWN_STATUSES = {
     "POST /api/v1/workspaces/{workspace_id}/members": {201, 400, 403, 404, 409},
     "GET /api/v1/workspaces/{workspace_id}/members/{user_id}": {200, 404},
     "PATCH /api/v1/workspaces/{workspace_id}/members/{user_id}": {200, 400, 403, 404, 409, 412},
-    "DELETE /api/v1/workspaces/{workspace_id}/members/{user_id}": {204, 403, 404, 409, 412},
+    "DELETE /api/v1/workspaces/{workspace_id}/members/{user_id}": {204, 400, 403, 404, 409, 412},
     "POST /api/v1/workspaces/{workspace_id}/projects": {201, 400, 403, 404, 409},
     "GET /api/v1/workspaces/{workspace_id}/projects": {200, 400, 404},
     "GET /api/v1/projects/{project_id}": {200, 404},
     "PATCH /api/v1/projects/{project_id}": {200, 400, 403, 404, 409, 412},
-    "DELETE /api/v1/projects/{project_id}": {204, 403, 404, 412},
-    "POST /api/v1/projects/{project_id}/archive": {200, 403, 404, 412},
-    "POST /api/v1/projects/{project_id}/restore": {200, 403, 404, 412},
+    "DELETE /api/v1/projects/{project_id}": {204, 400, 403, 404, 412},
+    "POST /api/v1/projects/{project_id}/archive": {200, 400, 403, 404, 412},
+    "POST /api/v1/projects/{project_id}/restore": {200, 400, 403, 404, 412},
     "GET /api/v1/projects/{project_id}/statuses": {200, 404},
     "POST /api/v1/projects/{project_id}/statuses": {201, 400, 403, 404, 409},
     "PATCH /api/v1/statuses/{status_id}": {200, 400, 403, 404, 412},
-    "DELETE /api/v1/statuses/{status_id}": {204, 403, 404, 409, 412},
+    "DELETE /api/v1/statuses/{status_id}": {204, 400, 403, 404, 409, 412},
     "GET /internal/v1/workspaces/{workspace_id}/roster": {200, 404},
 }
 
@@ -46,6 +46,11 @@ def service() -> FastAPI:
 
 def test_each_route_declares_what_it_answers(service: FastAPI) -> None:
     documents.assert_declares(service, OWN_STATUSES)
+
+
+def test_every_write_takes_a_client_mutation_id(service: FastAPI) -> None:
+    writes = documents.api_writes(service)
+    assert documents.taking_header(service, "X-Client-Mutation-Id") == writes
 
 
 def test_links_chain_a_create_to_its_read_change_and_delete(service: FastAPI) -> None:

@@ -10,7 +10,7 @@ from taskwire.tasks.app import create_app
 from taskwire.tasks.settings import TasksSettings
 from tests.support import documents
 
-CHANGE = {403, 404, 409, 412}
+CHANGE = {400, 403, 404, 409, 412}
 # Beyond 413 and 500 (every route) and 401, 422, 429 and 503 (every API route).
 OWN_STATUSES = {
     "GET /livez": {200},
@@ -19,8 +19,8 @@ OWN_STATUSES = {
     "POST /api/v1/projects/{project_id}/tasks/bulk": {201, 400, 403, 404, 409},
     "GET /api/v1/projects/{project_id}/tasks": {200, 400, 404},
     "GET /api/v1/tasks/{task_id}": {200, 404},
-    "PATCH /api/v1/tasks/{task_id}": {200, 400, *CHANGE},
-    "POST /api/v1/tasks/{task_id}/move": {200, 400, *CHANGE},
+    "PATCH /api/v1/tasks/{task_id}": {200, *CHANGE},
+    "POST /api/v1/tasks/{task_id}/move": {200, *CHANGE},
     "POST /api/v1/tasks/{task_id}/archive": {200, *CHANGE},
     "POST /api/v1/tasks/{task_id}/restore": {200, *CHANGE},
     "DELETE /api/v1/tasks/{task_id}": {204, *CHANGE},
@@ -39,6 +39,12 @@ def service() -> FastAPI:
 
 def test_each_route_declares_what_it_answers(service: FastAPI) -> None:
     documents.assert_declares(service, OWN_STATUSES)
+
+
+def test_every_write_takes_a_client_mutation_id(service: FastAPI) -> None:
+    writes = documents.api_writes(service)
+    assert len(writes) == 7
+    assert documents.taking_header(service, "X-Client-Mutation-Id") == writes
 
 
 def test_links_chain_a_created_task_to_its_read_change_and_delete(service: FastAPI) -> None:

@@ -53,8 +53,8 @@ class Database:
         )
         self.checks: dict[str, ReadinessCheck] = {"database": database_check(self.engine)}
 
-    def unit_of_work(self) -> EventUnitOfWork:
-        return EventUnitOfWork(self.engine, self.outbox)
+    def unit_of_work(self, client_mutation_id: str | None = None) -> EventUnitOfWork:
+        return EventUnitOfWork(self.engine, self.outbox, client_mutation_id)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -165,14 +165,24 @@ class Outbox:
 
 
 class EventUnitOfWork(UnitOfWork):
-    """A unit of work whose events are committed atomically with its changes."""
+    """A unit of work whose events are committed atomically with its changes.
 
-    def __init__(self, engine: AsyncEngine, outbox: Outbox) -> None:
+    One made for a request that named itself (`X-Client-Mutation-Id`) stamps that name on every
+    event it records: each is the request's doing, however deep in a use case it was built.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, outbox: Outbox, client_mutation_id: str | None = None
+    ) -> None:
         super().__init__(engine)
         self._outbox = outbox
         self._events: list[Envelope] = []
+        self.client_mutation_id = client_mutation_id
 
     def emit(self, *events: Envelope) -> None:
+        if self.client_mutation_id is not None:
+            stamp = {"client_mutation_id": self.client_mutation_id}
+            events = tuple(event.model_copy(update=stamp) for event in events)
         self._events.extend(events)
 
     async def __aenter__(self) -> EventUnitOfWork:

@@ -10,7 +10,11 @@ from taskwire.common.events.tasks import PRODUCER, TaskState
 
 
 def task_event(
-    type_: str, task: TaskState, actor: UUID | None, changes: Changes | None = None
+    type_: str,
+    task: TaskState,
+    actor: UUID | None,
+    changes: Changes | None = None,
+    mutation_id: str | None = None,
 ) -> Envelope:
     return new_event(
         type_,
@@ -21,4 +25,5 @@ def task_event(
         project_id=task.project_id,
         actor_id=actor,
         changes=changes,
+        client_mutation_id=mutation_id,
     )

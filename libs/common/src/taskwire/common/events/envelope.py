@@ -37,6 +37,12 @@ class Envelope(BaseModel):
     project_id: UUID | None = None
     subject: Subject
     actor_id: UUID | None = None
+    client_mutation_id: str | None = Field(
+        None,
+        description="the X-Client-Mutation-Id of the request that made the change, so that the "
+        "client which sent it knows the event as its own; null without one, and on events a "
+        "consumer derives from another",
+    )
     data: dict[str, Any]
     changes: dict[str, list[Any]] = Field(default_factory=dict)
 
@@ -58,6 +64,7 @@ def new_event(
     project_id: UUID | None = None,
     actor_id: UUID | None = None,
     changes: dict[str, list[Any]] | None = None,
+    client_mutation_id: str | None = None,
 ) -> Envelope:
     return Envelope(
         id=new_id(),
@@ -68,6 +75,7 @@ def new_event(
         project_id=project_id,
         subject=subject,
         actor_id=actor_id,
+        client_mutation_id=client_mutation_id,
         data=data.model_dump(),
         changes=changes or {},
     )

@@ -78,7 +78,7 @@ async def change_member_role(
     return MemberPublic.model_validate(member)
 
 
-@router.delete("/{user_id}", status_code=204, responses=problems(403, 404, 409, 412))
+@router.delete("/{user_id}", status_code=204, responses=problems(400, 403, 404, 409, 412))
 async def remove_member(
     workspace_id: UUID,
     user_id: UUID,

@@ -104,7 +104,7 @@ async def update_project(
     return _detail(response, updated)
 
 
-@router.post("/projects/{project_id}/archive", responses=problems(403, 404, 412))
+@router.post("/projects/{project_id}/archive", responses=problems(400, 403, 404, 412))
 async def archive_project(
     project_id: UUID, caller: CallerDep, uow: UowDep, response: Response, if_match: IfMatch = None
 ) -> ProjectDetail:
@@ -113,7 +113,7 @@ async def archive_project(
     return _detail(response, archived)
 
 
-@router.post("/projects/{project_id}/restore", responses=problems(403, 404, 412))
+@router.post("/projects/{project_id}/restore", responses=problems(400, 403, 404, 412))
 async def restore_project(
     project_id: UUID, caller: CallerDep, uow: UowDep, response: Response, if_match: IfMatch = None
 ) -> ProjectDetail:
@@ -122,7 +122,7 @@ async def restore_project(
     return _detail(response, restored)
 
 
-@router.delete("/projects/{project_id}", status_code=204, responses=problems(403, 404, 412))
+@router.delete("/projects/{project_id}", status_code=204, responses=problems(400, 403, 404, 412))
 async def delete_project(
     project_id: UUID, caller: CallerDep, uow: UowDep, if_match: IfMatch = None
 ) -> None:

@@ -51,7 +51,9 @@ async def update_status(
     return StatusPublic.model_validate(status)
 
 
-@router.delete("/statuses/{status_id}", status_code=204, responses=problems(403, 404, 409, 412))
+@router.delete(
+    "/statuses/{status_id}", status_code=204, responses=problems(400, 403, 404, 409, 412)
+)
 async def delete_status(
     status_id: UUID,
     move_to: Annotated[UUID, Query(description="the status of the same project taking its tasks")],

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from taskwire.common.auth import CallerDep
-from taskwire.common.http import IfMatch, tag
+from taskwire.common.http import ClientMutationId, IfMatch, tag
 from taskwire.common.openapi import links, problems
 from taskwire.tasks.api.deps import READ_TASK, DirectoryDep, StatementsDep
 from taskwire.tasks.schemas import TaskMove, TaskPublic, TaskUpdate
@@ -27,10 +27,13 @@ async def update_task(
     statements: StatementsDep,
     directory: DirectoryDep,
     response: Response,
+    mutation_id: ClientMutationId,
     if_match: IfMatch = None,
 ) -> TaskPublic:
     change = changing.edit(body.updates())
-    task = await changing.change_task(statements, directory, task_id, caller, if_match, change)
+    task = await changing.change_task(
+        statements, directory, task_id, caller, if_match, change, mutation_id
+    )
     return _tagged(response, task)
 
 
@@ -45,52 +48,64 @@ async def move_task(
     statements: StatementsDep,
     directory: DirectoryDep,
     response: Response,
+    mutation_id: ClientMutationId,
     if_match: IfMatch = None,
 ) -> TaskPublic:
     """To a status (default: its own) between `after` and `before`, or at the column's end."""
     change = changing.move(body)
-    task = await changing.change_task(statements, directory, task_id, caller, if_match, change)
+    task = await changing.change_task(
+        statements, directory, task_id, caller, if_match, change, mutation_id
+    )
     return _tagged(response, task)
 
 
-@router.post("/tasks/{task_id}/archive", responses=problems(403, 404, 409, 412))
+@router.post("/tasks/{task_id}/archive", responses=problems(400, 403, 404, 409, 412))
 async def archive_task(
     task_id: UUID,
     caller: CallerDep,
     statements: StatementsDep,
     directory: DirectoryDep,
     response: Response,
+    mutation_id: ClientMutationId,
     if_match: IfMatch = None,
 ) -> TaskPublic:
     """Archiving an archived task answers it as it is, with no new version and no event."""
-    task = await changing.change_task(statements, directory, task_id, caller, if_match, ARCHIVE)
+    task = await changing.change_task(
+        statements, directory, task_id, caller, if_match, ARCHIVE, mutation_id
+    )
     return _tagged(response, task)
 
 
-@router.post("/tasks/{task_id}/restore", responses=problems(403, 404, 409, 412))
+@router.post("/tasks/{task_id}/restore", responses=problems(400, 403, 404, 409, 412))
 async def restore_task(
     task_id: UUID,
     caller: CallerDep,
     statements: StatementsDep,
     directory: DirectoryDep,
     response: Response,
+    mutation_id: ClientMutationId,
     if_match: IfMatch = None,
 ) -> TaskPublic:
     """Restoring a live task answers it as it is, with no new version and no event."""
-    task = await changing.change_task(statements, directory, task_id, caller, if_match, RESTORE)
+    task = await changing.change_task(
+        statements, directory, task_id, caller, if_match, RESTORE, mutation_id
+    )
     return _tagged(response, task)
 
 
-@router.delete("/tasks/{task_id}", status_code=204, responses=problems(403, 404, 409, 412))
+@router.delete("/tasks/{task_id}", status_code=204, responses=problems(400, 403, 404, 409, 412))
 async def delete_task(
     task_id: UUID,
     caller: CallerDep,
     statements: StatementsDep,
     directory: DirectoryDep,
+    mutation_id: ClientMutationId,
     if_match: IfMatch = None,
 ) -> None:
     """A tombstone: the row stays, deleted and at the next version, hidden from every read."""
-    await changing.change_task(statements, directory, task_id, caller, if_match, DELETE)
+    await changing.change_task(
+        statements, directory, task_id, caller, if_match, DELETE, mutation_id
+    )
 
 
 def _tagged(response: Response, answer: TaskPublic) -> TaskPublic:

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from taskwire.common.auth import CallerDep
-from taskwire.common.http import tag
+from taskwire.common.http import ClientMutationId, tag
 from taskwire.common.openapi import ETAG, links, problems
 from taskwire.tasks.api.deps import (
     CREATED_TASK,
@@ -41,10 +41,11 @@ async def create_task(
     caller: CallerDep,
     statements: StatementsDep,
     directory: DirectoryDep,
+    mutation_id: ClientMutationId,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     task = await creating.create_task(
-        statements, directory, project_id, body, caller, idempotency_key
+        statements, directory, project_id, body, caller, idempotency_key, mutation_id
     )
     # The answer is already a validated TaskPublic: serialised once here, not validated again
     # by the framework (the hot path's largest avoidable cost).
@@ -67,11 +68,18 @@ async def create_tasks(
     database: DatabaseDep,
     directory: DirectoryDep,
     settings: SettingsDep,
+    mutation_id: ClientMutationId,
 ) -> TasksCreated:
     """An import: all the tasks or none, in one transaction, each at the end of its column and
     with its own task.created event; answered in the order given."""
     created = await importing.import_tasks(
-        database, directory, project_id, body.tasks, caller, most=settings.bulk_max_tasks
+        database,
+        directory,
+        project_id,
+        body.tasks,
+        caller,
+        most=settings.bulk_max_tasks,
+        mutation_id=mutation_id,
     )
     return TasksCreated(items=created)
 

@@ -89,6 +89,7 @@ async def change_task(
     caller: Caller,
     if_match: str | None,
     change: Change,
+    mutation_id: str | None = None,
 ) -> TaskPublic:
     """Apply `change` to the task, at most once; answer the task as it now is."""
     for _ in range(ATTEMPTS):
@@ -112,7 +113,7 @@ async def change_task(
         if "assignee_id" in changes:
             assignee = await _assignee(directory, proposed, caller)
         task = proposed.model_copy(update={"version": snapshot.task.version + 1, "updated_at": now})
-        event = task_event(change.event, task, caller.user_id, changes)
+        event = task_event(change.event, task, caller.user_id, changes, mutation_id)
         written = await store.write_change(
             statements,
             snapshot.task.version,

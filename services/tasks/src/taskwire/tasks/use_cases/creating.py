@@ -133,15 +133,17 @@ async def create_task(
     body: TaskCreate,
     caller: Caller,
     idempotency_key: str | None = None,
+    mutation_id: str | None = None,
 ) -> TaskPublic:
     """The task created, in its column between `after` and `before` or at its end. A retry
-    with the same `idempotency_key` answers what the first request answered."""
+    with the same `idempotency_key` answers what the first request answered (and writes no
+    event, so it carries no `mutation_id`)."""
     claim = None
     if idempotency_key is not None:
         digest = idempotency.fingerprint("create", project_id, body.model_dump(mode="json"))
         claim = Claim(caller.user_id, idempotency_key, digest)
     try:
-        return await _create(statements, directory, project_id, body, caller, claim)
+        return await _create(statements, directory, project_id, body, caller, claim, mutation_id)
     except (Problem, KeyTaken) as refusal:
         if claim is None:
             raise
@@ -156,6 +158,7 @@ async def _create(
     body: TaskCreate,
     caller: Caller,
     claim: Claim | None,
+    mutation_id: str | None,
 ) -> TaskPublic:
     for _ in range(ATTEMPTS):
         board = await Board.of(directory, project_id, caller, [body])
@@ -173,7 +176,7 @@ async def _create(
             caller.user_id,
             position=Decimal(0) if rank is None else rank,
         )
-        event = task_event(TASK_CREATED, task, caller.user_id)
+        event = task_event(TASK_CREATED, task, caller.user_id, mutation_id=mutation_id)
         if claim is not None:
             # Stored with the task by its statement, which fills in the number and the rank.
             claim = replace(claim, response=board.answer(task).model_dump(mode="json"))

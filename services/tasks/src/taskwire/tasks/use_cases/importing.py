@@ -25,8 +25,9 @@ async def import_tasks(
     caller: Caller,
     *,
     most: int,
+    mutation_id: str | None = None,
 ) -> list[TaskPublic]:
-    """The tasks created, in the order given."""
+    """The tasks created, in the order given; each one's event carries `mutation_id`."""
     check_import(len(items), any(i.after is not None or i.before is not None for i in items), most)
     for _ in range(ATTEMPTS):
         # Decided before the transaction takes its connection: a directory miss needs one of
@@ -63,7 +64,12 @@ async def import_tasks(
                 for i, (item, status) in enumerate(zip(items, columns, strict=True))
             ]
             await store.insert_tasks(uow.connection, created)
-            uow.emit(*(task_event(TASK_CREATED, task, caller.user_id) for task in created))
+            uow.emit(
+                *(
+                    task_event(TASK_CREATED, t, caller.user_id, mutation_id=mutation_id)
+                    for t in created
+                )
+            )
             await uow.commit()
         return [board.answer(task) for task in created]
     raise refused()
