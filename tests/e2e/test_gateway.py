@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -58,8 +59,19 @@ async def ok(gateway: str, user: User, method: str, path: str, body: Any = None)
     return response.json() if response.content else None
 
 
+async def signed_in(gateway: str, email: str, name: str) -> User:
+    """Signed in through the gateway, as a browser signs in during development."""
+    body = {"email": email, "display_name": name}
+    async with httpx.AsyncClient(base_url=f"{gateway}/api/v1") as http:
+        response = await http.post("/dev/tokens", json=body)
+    assert response.status_code == 201, response.text
+    minted = response.json()
+    return User(UUID(minted["user_id"]), email, name, minted["token"])
+
+
 async def test_the_system_through_its_gateway(gateway: str, users: Users) -> None:
-    ada, bob, eve = users("ada"), users("bob"), users("eve")
+    ada = await signed_in(gateway, f"ada.{uuid4().hex[:6]}@example.test", "Ada")
+    bob, eve = users("bob"), users("eve")
     workspace = await ok(gateway, ada, "POST", "/workspaces", {"name": "Acme"})
     member = {"user_id": str(bob.id), "email": bob.email, "display_name": bob.name}
     await ok(gateway, ada, "POST", f"/workspaces/{workspace['id']}/members", member)

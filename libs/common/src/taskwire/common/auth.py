@@ -37,6 +37,7 @@ class Caller:
 
 
 VERIFIED_TOKENS = 10_000
+DEV_TOKEN_TTL = timedelta(hours=12)
 
 
 class TokenVerifier:
@@ -126,12 +127,14 @@ def mint_token(
     name: str,
     *,
     picture: str | None = None,
-    ttl: timedelta = timedelta(hours=12),
+    ttl: timedelta = DEV_TOKEN_TTL,
+    issued_at: datetime | None = None,
 ) -> str:
-    """Sign a development token (HS256 only: production tokens come from the identity provider)."""
+    """Sign a development token (HS256 only: production tokens come from the identity provider),
+    valid for `ttl` from `issued_at` (default: now; the token keeps whole seconds)."""
     if settings.jwt_algorithm != "HS256":
         raise ValueError("development tokens can only be minted with TASKWIRE_JWT_ALGORITHM=HS256")
-    now = datetime.now(UTC)
+    now = issued_at or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": str(user_id),
         "email": email,

@@ -10,7 +10,7 @@ from taskwire.common.runtime import BatchSubscription, ServiceRuntime
 from taskwire.common.settings import load_settings
 from taskwire.common.telemetry import Telemetry
 from taskwire.projects import handlers, tables
-from taskwire.projects.api import router
+from taskwire.projects.api import dev, router
 from taskwire.projects.api.internal import router as internal_router
 from taskwire.projects.settings import ProjectsSettings
 
@@ -41,5 +41,7 @@ def create_app(
     runtime.install(app)
     openapi.document(app)
     app.include_router(router)
+    if dev.available(settings):
+        app.include_router(dev.router)
     app.include_router(internal_router)  # outside /api/v1: the gateway never routes /internal
     return app

@@ -145,3 +145,16 @@ class ProjectDetail(ProjectPublic):
 class ProjectsPublic(BaseModel):
     items: list[ProjectPublic]
     next_cursor: str | None
+
+
+class DevTokenCreate(Body):
+    email: Email
+    display_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+
+
+class DevToken(BaseModel):
+    token: str = Field(description="a bearer token every service accepts (development only)")
+    user_id: UUID = Field(description="the same for every token of the same email, any case")
+    expires_at: datetime
