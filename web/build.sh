@@ -17,6 +17,11 @@ command -v npm >/dev/null 2>&1 || {
     echo "web/build.sh: npm is not installed (Node.js 20.19+ with npm builds the board)" >&2
     exit 1
 }
+# Vite 8 needs Node.js 20.19+ (or 22.12+).
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || {
+    echo "web/build.sh: Node.js $(node --version) is too old to build the board: 20.19 or later" >&2
+    exit 1
+}
 if newer_than node_modules/.package-lock.json package.json package-lock.json; then
     echo "==> web: npm ci"
     npm ci --no-audit --no-fund

@@ -2,7 +2,11 @@
 driven by web/e2e/board.e2e.mjs in Debian's headless Chromium (playwright-core) as two people
 would use it. Each scenario leaves screenshots in $TASKWIRE_ARTIFACTS (default
 web/e2e/artifacts). Skipped where Chromium or Node.js is missing (scripts/tools.sh installs
-Chromium when run as root)."""
+Chromium when run as root).
+
+The system is started here rather than by `gateway_system` (conftest.py): the notifier runs
+under a supervisor of its own, so that a scenario can stop it and start it again, which one
+supervisor of every service does not allow (it stops them all when one exits)."""
 
 from __future__ import annotations
 
@@ -169,6 +173,16 @@ async def run_scenarios(system: System, *names: str) -> None:
             await node.wait()
     (ARTIFACTS / f"{'-'.join(names)}.log").write_text("".join(output))
     assert code == 0, "".join(output)
+
+
+def test_the_board_type_checks_and_its_model_tests_pass(web_built: None) -> None:
+    """tsc --noEmit (strict) and vitest: rank order, pending writes, a drop's neighbours."""
+    for script in ("typecheck", "test"):
+        command = ["npm", "run", script]
+        done = subprocess.run(
+            command, cwd=WEB, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 async def test_two_people_see_each_others_changes_live(system: System) -> None:
