@@ -17,6 +17,16 @@ async function cardIn(page, number, columnName, ms) {
   await column(page, columnName).getByTestId(`card-${number}`).waitFor({ timeout: ms });
 }
 
+/** Checks, every few ms for `ms`, that the card is in that column and nowhere else. */
+async function stays(page, number, columnName, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const where = await page.evaluate((id) => [...document.querySelectorAll(`[data-testid="${id}"]`)].map((c) => c.closest("section")?.getAttribute("data-testid")), `card-${number}`);
+    check(where.length === 1 && where[0] === `column-${columnName}`, `card ${number} stays in ${columnName}: ${JSON.stringify(where)}`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
 /** 1. A creates a task and drags it to another column: B's board shows it there within a
  * second, and the counts on B's projects list follow. A's title edit, keyboard move, archive
  * and restore reach B too. */
@@ -32,6 +42,7 @@ export async function twoMembers(p) {
   await cardIn(a, first, "In Progress", 200); // at once, before any answer
   await cardIn(bBoard, first, "In Progress", LIVE_BUDGET_MS);
   const seen = Date.now() - dropped;
+  await stays(a, first, "In Progress", 600); // the answer and the event settle it in place
   log(`B saw A's drag after ${seen} ms`);
   check(seen < LIVE_BUDGET_MS, `B sees A's drag within ${LIVE_BUDGET_MS} ms (took ${seen})`);
   const after = await until(async () => {
