@@ -126,19 +126,29 @@ class Broker:
             reraise=True,
         ):
             with attempt:
-                connection = await aio_pika.connect_robust(
-                    self.url,
-                    reconnect_interval=self._reconnect_interval,
-                    client_properties={"connection_name": self._connection_name},
-                    timeout=5,
-                )
                 try:
-                    await self._declare_exchanges(connection)
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(connection.close())
-                    raise
-        self._connection = connection
+                    self._connection = await self._open()
+                except StopAsyncIteration as exc:
+                    # aiormq ends its frame reader so when the broker closes the socket between
+                    # two handshake frames. Raised inside tenacity's `async for`, it would end the
+                    # loop as though the attempt had connected.
+                    raise ConnectionError("the broker closed the connection mid-handshake") from exc
+        assert self._connection is not None
+        return self._connection
+
+    async def _open(self) -> AbstractRobustConnection:
+        connection = await aio_pika.connect_robust(
+            self.url,
+            reconnect_interval=self._reconnect_interval,
+            client_properties={"connection_name": self._connection_name},
+            timeout=5,
+        )
+        try:
+            await self._declare_exchanges(connection)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(connection.close())
+            raise
         return connection
 
     async def wait_connected(self, timeout: float | None = None) -> None:
