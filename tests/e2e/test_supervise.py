@@ -49,3 +49,23 @@ async def test_a_service_that_dies_is_reported_and_stops_the_others(
         await asyncio.wait_for(read_until(process.stdout, wanted, seen), 90)
         assert await asyncio.wait_for(process.wait(), 30) == 1
         assert any("TASKWIRE_TASKS_PORT" in line for line in seen), "".join(seen)
+
+
+async def test_a_test_that_leaves_the_system_running_leaves_no_service_behind(
+    environment: dict[str, str],
+) -> None:
+    port = int(environment["TASKWIRE_PROJECTS_PORT"])
+    async with supervisor(environment, "projects") as process:
+        assert process.stdout is not None
+        await asyncio.wait_for(read_until(process.stdout, ["projects ready at"], []), 90)
+    assert process.returncode is not None
+
+    async def listening() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    assert not await listening(), f"the projects service still answers on {port}"

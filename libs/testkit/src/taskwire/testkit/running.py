@@ -64,7 +64,7 @@ async def read_until(stream: asyncio.StreamReader, wanted: list[str], seen: list
 
 @contextlib.asynccontextmanager
 async def supervisor(env: dict[str, str], *names: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    """scripts/supervise.py as the run command starts it; killed if a test leaves it running."""
+    """scripts/supervise.py as the run command starts it; stopped if a test leaves it running."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(SUPERVISOR),
@@ -77,5 +77,11 @@ async def supervisor(env: dict[str, str], *names: str) -> AsyncIterator[asyncio.
         yield process
     finally:
         if process.returncode is None:
-            process.kill()
-            await process.wait()
+            # SIGTERM, as Ctrl-C would: the supervisor stops each service in turn. SIGKILL
+            # would leave them all running, each in a session of its own, for the rest of the run.
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
