@@ -266,7 +266,12 @@ async def retrying(
         before_sleep=lambda s: _unavailable(spec, s.outcome.exception() if s.outcome else None),
     ):
         with attempt:
-            await apply()
+            try:
+                await apply()
+            except StopAsyncIteration as exc:
+                # Inside tenacity's async-for it would end the loop as though applied, and the
+                # message would be acked unapplied.
+                raise RuntimeError("the handler ended with StopAsyncIteration") from exc
 
 
 FIRST_RETRY_SECONDS = 0.1
