@@ -4,41 +4,18 @@ WebSocket feed."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
-import pytest
-from aio_pika.abc import AbstractRobustConnection
 from websockets.asyncio.client import connect
 
-from taskwire.testkit.infra import Infra
-from taskwire.testkit.running import read_until, run_environment, supervisor
 from taskwire.testkit.users import User, Users
 from taskwire.testkit.waiting import eventually
 from tests.support.notifier import Client
 
 FIELDS = ("total", "todo", "in_progress", "in_review", "issue", "done", "archived")
 MUTATION_ID = "X-Client-Mutation-Id"
-
-
-@pytest.fixture
-async def gateway(
-    infra: Infra, unique: str, exchange_names: tuple[str, str], amqp: AbstractRobustConnection
-) -> AsyncIterator[str]:
-    async with (
-        run_environment(infra, unique, exchange_names, amqp) as env,
-        supervisor(env) as process,
-    ):
-        assert process.stdout is not None
-        wanted = [f"{name} ready at" for name in ("projects", "tasks", "aggregator", "notifier")]
-        seen: list[str] = []
-        await asyncio.wait_for(read_until(process.stdout, [*wanted, "gateway ready"], seen), 90)
-        yield f"http://127.0.0.1:{env['TASKWIRE_GATEWAY_PORT']}"
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 30)
 
 
 async def call(

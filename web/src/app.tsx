@@ -26,7 +26,7 @@ function Signed({ identity, signOut }: { identity: Identity; signOut(): void }) 
           Taskwire
         </a>
         <ConnectionState live={session.live} />
-        <span class="me" data-testid="me" data-user-id={identity.userId}>
+        <span class="me" data-testid="me" data-user-id={identity.userId} title={`your user id, for whoever adds you to a workspace: ${identity.userId}`}>
           {identity.name}
         </span>
         <button type="button" class="link" onClick={signOut} data-testid="sign-out">

@@ -3,7 +3,8 @@ import { describe } from "../api/problem";
 import { tell } from "../notice";
 import { useSession } from "../session-context";
 
-/** Adds someone to the workspace by their user id, email and name (an admin's action). */
+/** Adds someone to the workspace by their user id, email and name (an admin's action). Each
+ * person finds their user id by hovering their own name at the top of the page. */
 export function AddMember({ workspaceId }: { workspaceId: string }) {
   const { rest } = useSession();
   const [userId, setUserId] = useState("");
@@ -27,7 +28,7 @@ export function AddMember({ workspaceId }: { workspaceId: string }) {
     <details class="add-member">
       <summary>Add a member</summary>
       <form class="inline" onSubmit={add}>
-        <input required placeholder="User id" value={userId} onInput={(e) => setUserId(e.currentTarget.value)} aria-label="User id" />
+        <input required placeholder="User id (theirs: shown on their name)" value={userId} onInput={(e) => setUserId(e.currentTarget.value)} aria-label="User id" />
         <input required type="email" placeholder="Email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} aria-label="Email" />
         <input required placeholder="Name" value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="Name" />
         <button type="submit">Add</button>
