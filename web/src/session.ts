@@ -31,7 +31,25 @@ export function expired(identity: Identity, now = Date.now()): boolean {
   return identity.expiresAt !== null && identity.expiresAt * 1000 <= now;
 }
 
+/** The token a host page hands over as the page's fragment, `#token=<JWT>`: a fragment never
+ * reaches a server or its logs. Null when the fragment is a page's route instead. */
+export function handed(hash: string): string | null {
+  if (!hash.startsWith("#token=")) return null;
+  const token = new URLSearchParams(hash.slice(1)).get("token")?.trim();
+  return token ? token : null;
+}
+
 export function stored(): Identity | null {
+  const given = handed(location.hash);
+  if (given !== null) {
+    // Out of the address bar and the history at once, then on to the workspaces.
+    history.replaceState(null, "", `${location.pathname}${location.search}#/`);
+    const identity = identify(given);
+    if (identity && !expired(identity)) {
+      store(identity);
+      return identity;
+    }
+  }
   const token = sessionStorage.getItem(KEY);
   const identity = token ? identify(token) : null;
   return identity && !expired(identity) ? identity : null;
