@@ -3,6 +3,15 @@
 
 TASKWIRE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ -n "${CI:-}" ]]; then export UV_NO_PROGRESS=1; fi
+# The Node.js scripts/node.sh installs beside the project when the machine's is too old: first
+# on the PATH once it is there (again after scripts/node.sh has run).
+TASKWIRE_NODE_DIR="$TASKWIRE_ROOT/.tools/node"
+use_project_node() {
+    if [[ -d "$TASKWIRE_NODE_DIR/node_modules/.bin" && ":$PATH:" != *":$TASKWIRE_NODE_DIR/node_modules/.bin:"* ]]; then
+        export PATH="$TASKWIRE_NODE_DIR/node_modules/.bin:$PATH"
+    fi
+}
+use_project_node
 
 say() { printf '==> %s\n' "$*"; }
 warn() { printf '!!! %s\n' "$*" >&2; }

@@ -11,12 +11,10 @@ bash scripts/tools.sh --for run
 ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 
-# The board (web/dist), which the gateway serves: built when missing or older than its sources.
-if command -v npm >/dev/null 2>&1; then
-    step "the board (web/build.sh)" bash web/build.sh
-else
-    warn "npm is not installed: the gateway will say the board is not built (install Node.js 20.19+ with npm)"
-fi
+# The board (web/dist), which the gateway serves: built when missing or older than its sources,
+# with Node.js and the packages scripts/node.sh installs.
+step "node packages" bash scripts/node.sh
+step "the board (web/build.sh)" bash web/build.sh
 
 url() { # the URL a service answers on, from its HOST/PORT settings
     local host="${1}" port="${2}"

@@ -15,5 +15,6 @@ ensure_uv
 step "uv sync --frozen --all-packages --group dev" sync_env
 lint
 step "node packages" bash scripts/node.sh
+use_project_node
 step "pytest${*:+ $*}" "$UV" run --frozen pytest "$@"
 say "all checks passed in $((SECONDS - started_all))s"

@@ -6,6 +6,8 @@
 #   bash web/build.sh            (scripts/run.sh and the browser tests call it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# The Node.js scripts/node.sh installs when the machine's is too old, when run on its own.
+if [[ -d ../.tools/node/node_modules/.bin ]]; then PATH="$PWD/../.tools/node/node_modules/.bin:$PATH"; fi
 
 newer_than() { # newer_than FILE PATH...: some PATH (or a file under it) is newer than FILE
     local file="$1"
