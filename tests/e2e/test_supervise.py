@@ -10,6 +10,7 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from taskwire.testkit.infra import Infra
+from taskwire.testkit.ports import listening
 from taskwire.testkit.running import read_until, run_environment, supervisor
 
 
@@ -59,13 +60,4 @@ async def test_a_test_that_leaves_the_system_running_leaves_no_service_behind(
         assert process.stdout is not None
         await asyncio.wait_for(read_until(process.stdout, ["projects ready at"], []), 90)
     assert process.returncode is not None
-
-    async def listening() -> bool:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            return False
-        writer.close()
-        return True
-
-    assert not await listening(), f"the projects service still answers on {port}"
+    assert not await listening(port), f"the projects service still answers on {port}"

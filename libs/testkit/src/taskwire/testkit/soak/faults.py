@@ -14,10 +14,12 @@ import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import asyncpg
 
+from taskwire.testkit.ports import listening
 from taskwire.testkit.soak.cluster import Cluster, Replica
 from taskwire.testkit.soak.watchers import Watcher
 from taskwire.testkit.waiting import eventually
@@ -250,12 +252,6 @@ async def _run(*command: str, check: bool = True) -> None:
 
 
 async def _answers(port: int, what: str, timeout: float = 60.0) -> None:
-    async def listening() -> bool:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            return False
-        writer.close()
-        return True
-
-    await eventually(listening, timeout=timeout, interval=0.2, what=f"{what} answering again")
+    await eventually(
+        partial(listening, port), timeout=timeout, interval=0.2, what=f"{what} answering again"
+    )
